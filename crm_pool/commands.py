@@ -1,0 +1,26 @@
+"""bench commands of crm_pool (bench discovers the `commands` list)."""
+
+import click
+from frappe.commands import get_site, pass_context
+
+
+@click.command("crm-pool-demo")
+@click.option("--seed", default=42, show_default=True, help="random seed: same seed, same data")
+@click.option("--count", default=300, show_default=True, help="number of leads to generate")
+@pass_context
+def crm_pool_demo(context, seed: int, count: int):
+	"""Load the crm_pool demo organisation (idempotent)."""
+	import frappe
+
+	from crm_pool.demo import format_summary, make_demo
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		click.echo(format_summary(make_demo(seed=seed, count=count)))
+	finally:
+		frappe.destroy()
+
+
+commands = [crm_pool_demo]

@@ -1,0 +1,379 @@
+"""Deterministic demo data: the sales organisation of a Chinese environmental-services company.
+
+Usable on its own, and by the set-up script and the benchmarks:
+
+    bench --site SITE crm-pool-demo --seed 42 --count 300
+    bench --site SITE execute crm_pool.demo.make_demo --kwargs "{'seed': 42, 'count': 300}"
+
+Idempotent: master data is created when missing; leads are generated from the seed, and only those
+not yet on the site are inserted, so a re-run adds nothing and a larger count adds the difference.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import frappe
+from frappe.utils import add_days, getdate, nowdate
+
+from crm_pool.setup.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
+
+DEMO_PASSWORD = "CrmPool!2026"
+EMAIL_DOMAIN = "demo.crm-pool.cn"
+
+# Region -> province -> cities. Territories: 中国 > region > province.
+REGIONS: dict[str, dict[str, list[str]]] = {
+	"华东": {"上海": ["上海"], "江苏": ["南京", "苏州", "无锡", "常州"], "浙江": ["杭州", "宁波", "温州"]},
+	"华南": {"广东": ["广州", "深圳", "东莞", "佛山"], "福建": ["福州", "厦门"]},
+	"华北": {"北京": ["北京"], "天津": ["天津"], "河北": ["石家庄", "唐山"]},
+	"西南": {"四川": ["成都", "绵阳"], "重庆": ["重庆"]},
+}
+# Industry (also the customer group) -> words used in company names.
+INDUSTRIES: dict[str, list[str]] = {
+	"化工": ["化工", "新材料", "涂料"],
+	"制造业": ["机械", "精密制造", "装备"],
+	"医药": ["制药", "生物医药", "医疗器械"],
+	"电子": ["电子", "半导体", "光电"],
+	"汽车": ["汽车零部件", "汽车配件"],
+	"食品": ["食品", "饮料"],
+}
+# Business lines (seed 000): item code -> (name, typical amount range in 元).
+SERVICES: dict[str, tuple[str, tuple[int, int]]] = {
+	"WF-DISPOSAL": ("危废处置服务", (20_000, 300_000)),
+	"JC-TESTING": ("检测服务", (5_000, 80_000)),
+	"HP-CONSULT": ("环评咨询服务", (10_000, 150_000)),
+}
+BRAND_WORDS = "恒信 华泰 中科 金鼎 瑞丰 宏达 新锐 博远 天成 永盛 鑫源 嘉禾 东方 联创 盛世 海纳 凯旋 正泰 远大 长青".split()
+SUFFIXES = ["有限公司", "有限责任公司", "股份有限公司"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN_NAMES = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 建华 志强".split()
+LEAD_SOURCES = ["市场调研", "客户咨询", "业务推广", "员工推荐", "展会"]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+	email: str
+	full_name: str
+	roles: tuple[str, ...]
+	territory: str | None  # the region this user covers
+	gender: str
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+	DemoUser(f"wang.manager@{EMAIL_DOMAIN}", "王建国", (SALES_MANAGER, SALES_USER, POOL_MANAGER), None, "Male"),
+	DemoUser(f"zhang.wei@{EMAIL_DOMAIN}", "张伟", (SALES_USER,), "华东", "Male"),
+	DemoUser(f"li.na@{EMAIL_DOMAIN}", "李娜", (SALES_USER,), "华南", "Female"),
+	DemoUser(f"liu.yang@{EMAIL_DOMAIN}", "刘洋", (SALES_USER,), "华北", "Male"),
+	DemoUser(f"chen.jing@{EMAIL_DOMAIN}", "陈静", (SALES_USER,), "西南", "Female"),
+)
+
+
+@dataclass(frozen=True)
+class DemoLead:
+	company_name: str
+	lead_name: str
+	mobile_no: str
+	email_id: str
+	province: str
+	city: str
+	region: str
+	industry: str
+	source: str
+	owner: str | None  # None: unowned, a pool customer
+
+
+def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
+	"""Create (or complete) the demo organisation with `count` leads; returns a summary with logins.
+
+	With commit=False nothing is committed (the tests run it inside a transaction they roll back).
+	"""
+	seed, count = int(seed), int(count)
+	if count < 0:
+		frappe.throw("count must be >= 0")
+	company = frappe.defaults.get_global_default("company") or frappe.db.get_value("Company", {}, "name")
+	if not company:
+		frappe.throw("Complete the ERPNext setup wizard first (crm_pool.setup.site.complete_setup_wizard)")
+
+	previous = frappe.flags.in_test, frappe.flags.mute_emails
+	# No outbound gravatar look-ups (three failing DNS look-ups per Lead here) and no mails while
+	# generating data. in_test is the flag has_gravatar() honours without skipping field defaults
+	# (in_import would leave every default unset).
+	frappe.flags.in_test, frappe.flags.mute_emails = True, True
+	try:
+		make_masters(company)
+		users = make_users(company)
+		rng = random.Random(seed)
+		leads = list(generate_leads(rng, count, [u for u in users if u.territory]))
+		created = insert_missing_leads(leads, commit)
+		customers = convert_some_leads(random.Random(seed + 1), company)
+		invoices = make_invoices(random.Random(seed + 2), company)
+		if commit:
+			frappe.db.commit()
+	finally:
+		frappe.flags.in_test, frappe.flags.mute_emails = previous
+	return {
+		"company": company,
+		"leads_created": created,
+		"leads_total": frappe.db.count("Lead"),
+		"customers_created": customers,
+		"invoices_created": invoices,
+		"logins": [{"user": u.email, "name": u.full_name, "roles": list(u.roles)} for u in users],
+		"password": DEMO_PASSWORD,
+	}
+
+
+# --- master data ---------------------------------------------------------------------------------
+
+
+def get_or_insert(doctype: str, name: str, **fields) -> str:
+	"""Insert a record named `name` unless it exists; returns its name."""
+	if frappe.db.exists(doctype, name):
+		return name
+	doc = frappe.get_doc({"doctype": doctype, **fields})
+	doc.flags.ignore_permissions = True
+	doc.insert()
+	return doc.name
+
+
+def make_masters(company: str) -> None:
+	root_territory = frappe.db.get_value("Territory", {"is_group": 1, "parent_territory": ("in", ("", None))})
+	get_or_insert("Territory", "中国", territory_name="中国", parent_territory=root_territory, is_group=1)
+	for region, provinces in REGIONS.items():
+		get_or_insert("Territory", region, territory_name=region, parent_territory="中国", is_group=1)
+		for province in provinces:
+			get_or_insert("Territory", province, territory_name=province, parent_territory=region, is_group=0)
+
+	root_group = frappe.db.get_value("Customer Group", {"is_group": 1, "parent_customer_group": ("in", ("", None))})
+	for industry in INDUSTRIES:
+		get_or_insert("Industry Type", industry, industry=industry)
+		get_or_insert(
+			"Customer Group", industry, customer_group_name=industry, parent_customer_group=root_group, is_group=0
+		)
+	for source in LEAD_SOURCES:
+		get_or_insert("Lead Source", source, source_name=source)
+
+	root_items = frappe.db.get_value("Item Group", {"is_group": 1, "parent_item_group": ("in", ("", None))})
+	get_or_insert("Item Group", "环保服务", item_group_name="环保服务", parent_item_group=root_items, is_group=0)
+	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
+	for code, (item_name, _) in SERVICES.items():
+		get_or_insert(
+			"Item",
+			code,
+			item_code=code,
+			item_name=item_name,
+			item_group="环保服务",
+			stock_uom=uom,
+			is_stock_item=0,
+			include_item_in_manufacturing=0,
+		)
+	make_previous_fiscal_year()
+	for gender in ("Male", "Female"):
+		get_or_insert("Gender", gender, gender=gender)
+
+
+def make_previous_fiscal_year() -> None:
+	"""Invoices go back a year, so last calendar year needs a fiscal year too."""
+	year = getdate(nowdate()).year - 1
+	if not frappe.db.exists("Fiscal Year", {"year_start_date": f"{year}-01-01"}):
+		get_or_insert(
+			"Fiscal Year", str(year), year=str(year), year_start_date=f"{year}-01-01", year_end_date=f"{year}-12-31"
+		)
+
+
+def make_users(company: str) -> list[DemoUser]:
+	"""Sales users and a manager, each with an Employee and a Sales Person in the sales team."""
+	root_sales = frappe.db.get_value("Sales Person", {"is_group": 1, "parent_sales_person": ("in", ("", None))})
+	for user in DEMO_USERS:
+		if not frappe.db.exists("User", user.email):
+			doc = frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": user.email,
+					"first_name": user.full_name,
+					"send_welcome_email": 0,
+					"new_password": DEMO_PASSWORD,
+				}
+			)
+			doc.flags.no_welcome_mail = True
+			doc.insert(ignore_permissions=True)
+			doc.add_roles(*user.roles)
+		employee = frappe.db.get_value("Employee", {"user_id": user.email})
+		if not employee:
+			employee = (
+				frappe.get_doc(
+					{
+						"doctype": "Employee",
+						"first_name": user.full_name,
+						"gender": user.gender,
+						"date_of_birth": "1990-01-01",
+						"date_of_joining": "2020-03-01",
+						"company": company,
+						"user_id": user.email,
+						"status": "Active",
+					}
+				)
+				.insert(ignore_permissions=True)
+				.name
+			)
+		if not frappe.db.exists("Sales Person", {"employee": employee}):
+			get_or_insert(
+				"Sales Person",
+				user.full_name,
+				sales_person_name=user.full_name,
+				parent_sales_person=root_sales,
+				employee=employee,
+				is_group=0,
+			)
+	return list(DEMO_USERS)
+
+
+# --- leads, customers, invoices ------------------------------------------------------------------
+
+
+def person_name(rng: random.Random) -> str:
+	return rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
+
+
+def mobile(rng: random.Random) -> str:
+	return "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
+
+
+def generate_leads(rng: random.Random, count: int, sales_users: list[DemoUser]) -> Iterator[DemoLead]:
+	"""`count` distinct leads; about 40% owned by the salesperson of their region, the rest unowned."""
+	seen: set[str] = set()
+	by_region = {u.territory: u.email for u in sales_users}
+	regions = list(REGIONS)
+	for i in range(count):
+		region = rng.choice(regions)
+		province = rng.choice(list(REGIONS[region]))
+		city = rng.choice(REGIONS[region][province])
+		industry = rng.choice(list(INDUSTRIES))
+		name = ""
+		while not name or name in seen:
+			name = f"{city}{rng.choice(BRAND_WORDS)}{rng.choice(INDUSTRIES[industry])}{rng.choice(SUFFIXES)}"
+			if name in seen:
+				name = f"{city}{rng.choice(BRAND_WORDS)}{rng.choice(BRAND_WORDS)}{rng.choice(INDUSTRIES[industry])}{rng.choice(SUFFIXES)}"
+		seen.add(name)
+		owner = by_region.get(region) if rng.random() < 0.4 else None
+		yield DemoLead(
+			company_name=name,
+			lead_name=person_name(rng),
+			mobile_no=mobile(rng),
+			email_id=f"contact{i:07d}@lead.{EMAIL_DOMAIN}",
+			province=province,
+			city=city,
+			region=region,
+			industry=industry,
+			source=rng.choice(LEAD_SOURCES),
+			owner=owner,
+		)
+
+
+def insert_missing_leads(leads: list[DemoLead], commit: bool = True) -> int:
+	"""Insert the leads whose email is not on the site yet, through the Lead controller."""
+	existing = set(
+		frappe.get_all("Lead", filters={"email_id": ("like", f"%@lead.{EMAIL_DOMAIN}")}, pluck="email_id")
+	)
+	created = 0
+	for lead in leads:
+		if lead.email_id in existing:
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Lead",
+				"company_name": lead.company_name,
+				"lead_name": lead.lead_name,
+				"first_name": lead.lead_name,
+				"mobile_no": lead.mobile_no,
+				"email_id": lead.email_id,
+				"territory": lead.province,
+				"industry": lead.industry,
+				"source": lead.source,
+				"city": lead.city,
+				"state": lead.province,
+				"country": "China",
+				"lead_owner": lead.owner,
+				"status": "Lead",
+			}
+		).insert(ignore_permissions=True)
+		created += 1
+		if commit and created % 500 == 0:
+			frappe.db.commit()
+	return created
+
+
+def convert_some_leads(rng: random.Random, company: str) -> int:
+	"""Turn about a third of the owned leads into Customers (ERPNext's own Lead -> Customer mapping)."""
+	from erpnext.crm.doctype.lead.lead import make_customer
+
+	leads = frappe.get_all(
+		"Lead",
+		filters={"email_id": ("like", f"%@lead.{EMAIL_DOMAIN}"), "lead_owner": ("is", "set")},
+		fields=["name", "industry", "lead_owner", "status"],
+		order_by="email_id",
+	)
+	created = 0
+	for lead in leads:
+		# Decide from the seed, whatever the lead's current state, so re-runs stay deterministic.
+		if rng.random() >= 0.35 or lead.status == "Converted":
+			continue
+		if frappe.db.exists("Customer", {"lead_name": lead.name}):
+			continue
+		customer = make_customer(lead.name)
+		customer.customer_group = lead.industry
+		customer.account_manager = lead.lead_owner
+		customer.flags.ignore_permissions = True
+		customer.insert()
+		created += 1
+	return created
+
+
+def make_invoices(rng: random.Random, company: str) -> int:
+	"""Submitted Sales Invoices over the last 12 months for about half of the demo customers."""
+	customers = frappe.get_all(
+		"Customer",
+		filters={"lead_name": ("is", "set")},
+		fields=["name"],
+		order_by="name",
+	)
+	invoiced = set(frappe.get_all("Sales Invoice", filters={"docstatus": 1}, pluck="customer"))
+	today = getdate(nowdate())
+	created = 0
+	for customer in customers:
+		plan = [rng.random() for _ in range(6)]  # drawn for every customer: stable across re-runs
+		if plan[0] >= 0.5 or customer.name in invoiced:
+			continue
+		for k in range(1 + int(plan[1] * 4)):
+			code = list(SERVICES)[int(plan[2] * len(SERVICES))]
+			low, high = SERVICES[code][1]
+			posting_date = add_days(today, -int(((plan[3] + k * 0.23) % 1) * 360))
+			invoice = frappe.get_doc(
+				{
+					"doctype": "Sales Invoice",
+					"company": company,
+					"customer": customer.name,
+					"currency": "CNY",
+					"set_posting_time": 1,
+					"posting_date": posting_date,
+					"due_date": add_days(posting_date, 30),
+					"items": [{"item_code": code, "qty": 1, "rate": round(low + (high - low) * plan[4], -2)}],
+				}
+			)
+			invoice.flags.ignore_permissions = True
+			invoice.insert()
+			invoice.submit()
+			created += 1
+	return created
+
+
+def format_summary(summary: dict) -> str:
+	lines = [
+		f"公司 company: {summary['company']}",
+		f"线索 leads: {summary['leads_total']} (new {summary['leads_created']}), "
+		f"客户 customers new {summary['customers_created']}, 发票 invoices new {summary['invoices_created']}",
+		"登录 logins (password for all: " + summary["password"] + "):",
+	]
+	lines += [f"  {u['user']:<34} {u['name']:<6} {', '.join(u['roles'])}" for u in summary["logins"]]
+	return "\n".join(lines)

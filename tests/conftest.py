@@ -1,0 +1,136 @@
+"""pytest harness for crm_pool: real Frappe, real ERPNext, real MariaDB and Redis.
+
+Run through `scripts/test`, which sets CRM_POOL_SITE (the test site) and CRM_POOL_SITES_PATH.
+
+- Every test runs in its own database transaction, rolled back afterwards (`_transaction`, autouse).
+- `make_user(*roles)` creates a user with roles inside that transaction.
+- `committed` is for tests whose other parties (threads with their own connections, a browser
+  talking to a web server) must see the data: it commits and deletes what it was given afterwards.
+- `run_jobs_now` makes `frappe.enqueue` run jobs synchronously; `run_scheduled(method)` runs a
+  scheduled job after checking that hooks.py really schedules it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import frappe
+import pytest
+
+SITE = os.environ.get("CRM_POOL_SITE")
+SITES_PATH = os.environ.get("CRM_POOL_SITES_PATH", os.getcwd())
+
+
+def pytest_configure(config):
+	if not SITE:
+		raise pytest.UsageError("CRM_POOL_SITE is not set: run the suite through scripts/test")
+
+
+def connect() -> None:
+	"""Connect this thread to the test site (each thread needs its own frappe.local)."""
+	frappe.init(site=SITE, sites_path=SITES_PATH)
+	frappe.connect()
+	frappe.flags.in_test = True  # no gravatar look-ups, no outgoing mail
+	frappe.set_user("Administrator")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def site() -> Iterator[str]:
+	connect()
+	yield SITE
+	frappe.db.rollback()
+	frappe.destroy()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(site) -> Iterator[None]:
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	frappe.local.lang = "en"
+	yield
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	frappe.local.lang = "en"
+
+
+def new_user(*roles: str, language: str | None = None, password: str | None = None) -> str:
+	"""Insert an enabled desk user with `roles` and a unique email; returns the email."""
+	email = f"test-{uuid.uuid4().hex[:10]}@crm-pool.test"
+	user = frappe.get_doc(
+		{
+			"doctype": "User",
+			"email": email,
+			"first_name": "测试" + email[5:11],
+			"send_welcome_email": 0,
+			"language": language,
+		}
+	)
+	user.flags.no_welcome_mail = True
+	user.insert(ignore_permissions=True)
+	if roles:
+		user.add_roles(*roles)
+	if password:
+		from frappe.utils.password import update_password
+
+		update_password(email, password)
+	return email
+
+
+@pytest.fixture
+def make_user() -> Callable[..., str]:
+	"""make_user(*roles, language=None, password=None) -> email, inside the test's transaction."""
+	return new_user
+
+
+@pytest.fixture
+def committed() -> Iterator[Callable[[str, str], None]]:
+	"""Commit the test's data so other connections see it; delete what was registered afterwards.
+
+	    committed("User", email)  # registers the record for clean-up and commits
+	"""
+	created: list[tuple[str, str]] = []
+
+	def register(doctype: str, name: str) -> None:
+		created.append((doctype, name))
+		frappe.db.commit()
+
+	yield register
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	for doctype, name in reversed(created):
+		if frappe.db.exists(doctype, name):
+			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
+	frappe.db.commit()
+
+
+@pytest.fixture
+def run_jobs_now(monkeypatch) -> None:
+	"""Background jobs enqueued with frappe.enqueue run at once, in this transaction."""
+	enqueue = frappe.enqueue
+
+	def enqueue_now(method, *args, **kwargs):
+		kwargs["now"] = True
+		return enqueue(method, *args, **kwargs)
+
+	monkeypatch.setattr(frappe, "enqueue", enqueue_now)
+
+
+@pytest.fixture
+def run_scheduled() -> Callable[[str], object]:
+	"""run_scheduled("crm_pool.x.y"): run a job that hooks.py schedules, in this transaction."""
+
+	def run(method: str):
+		scheduled = {m for methods in frappe.get_hooks("scheduler_events").values() for m in _flat(methods)}
+		assert method in scheduled, f"{method} is not in scheduler_events"
+		assert frappe.db.exists("Scheduled Job Type", {"method": method}), f"no Scheduled Job Type for {method}"
+		return frappe.get_attr(method)()
+
+	return run
+
+
+def _flat(methods) -> list[str]:
+	if isinstance(methods, dict):  # "cron": {"0 * * * *": [...]}
+		return [m for ms in methods.values() for m in ms]
+	return list(methods)
