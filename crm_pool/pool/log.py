@@ -1,0 +1,78 @@
+"""Pool Log (客户归属日志): append-only history of every ownership change.
+
+Write entries only through these functions: `log_change` for one change, `insert_logs_select` for a
+set-based change (one INSERT ... SELECT over the affected pool customers).
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe.utils import now_datetime
+
+
+def log_change(
+	pool_customer: str,
+	action: str,
+	*,
+	from_user: str | None = None,
+	to_user: str | None = None,
+	reason: str | None = None,
+	rule: str | None = None,
+	pool: str | None = None,
+	customer_name: str | None = None,
+	at=None,
+) -> str:
+	"""Append one entry (who did it is the session user); returns its name."""
+	if pool is None or customer_name is None:
+		pool, customer_name = frappe.db.get_value("Pool Customer", pool_customer, ["pool", "customer_name"])
+	doc = frappe.get_doc(
+		{
+			"doctype": "Pool Log",
+			"pool_customer": pool_customer,
+			"customer_name": customer_name,
+			"action": action,
+			"from_user": from_user,
+			"to_user": to_user,
+			"pool": pool,
+			"by_user": frappe.session.user,
+			"at": at or now_datetime(),
+			"rule": rule,
+			"reason": reason,
+		}
+	)
+	doc.insert(ignore_permissions=True)
+	return doc.name
+
+
+def insert_logs_select(
+	action: str,
+	where_sql: str,
+	values: dict,
+	*,
+	from_user_sql: str = "pc.owned_by",
+	to_user_sql: str = "NULL",
+	rule_sql: str = "NULL",
+	reason: str | None = None,
+) -> int:
+	"""Append one entry per Pool Customer `pc` matching `where_sql`, in one INSERT ... SELECT.
+
+	Call it before the UPDATE that changes the rows (so `pc.owned_by` is still the old owner).
+	`where_sql` and the *_sql expressions are trusted SQL written in this app; user input goes
+	into `values` only. Returns the number of entries written.
+	"""
+	params = dict(values, _action=action, _by=frappe.session.user, _at=now_datetime(), _reason=reason)
+	frappe.db.sql(
+		f"""
+		INSERT INTO `tabPool Log`
+			(name, creation, modified, owner, modified_by, docstatus, idx,
+			pool_customer, customer_name, action, from_user, to_user, pool, by_user, at, rule, reason)
+		SELECT
+			LEFT(MD5(CONCAT(pc.name, UUID())), 12), %(_at)s, %(_at)s, %(_by)s, %(_by)s, 0, 0,
+			pc.name, pc.customer_name, %(_action)s, {from_user_sql}, {to_user_sql}, pc.pool, %(_by)s,
+			%(_at)s, {rule_sql}, %(_reason)s
+		FROM `tabPool Customer` pc
+		WHERE {where_sql}
+		""",
+		params,
+	)
+	return frappe.db.sql("SELECT ROW_COUNT()")[0][0]

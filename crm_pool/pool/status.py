@@ -1,0 +1,14 @@
+"""Pool customer statuses and Pool Log actions: the one spelling of each, used everywhere."""
+
+PENDING_REVIEW = "Pending Review"  # 待审核
+IN_POOL = "In Pool"  # 公海中
+OWNED = "Owned"  # 已领取/已分配
+LOCKED = "Locked"  # 已锁定 (owned, exempt from recycling)
+CONVERTED = "Converted"  # 已转化
+INVALID = "Invalid"  # 无效
+
+HAS_OWNER = (OWNED, LOCKED, CONVERTED)
+
+# Pool Log actions
+INTAKE, REVIEW, CLAIM, RELEASE, RECYCLE = "Intake", "Review", "Claim", "Release", "Recycle"
+ASSIGN, LOCK, UNLOCK, CONVERT, TRANSFER, MERGE = "Assign", "Lock", "Unlock", "Convert", "Transfer", "Merge"
