@@ -292,7 +292,8 @@ sync_app() {
 	fi
 }
 
-site_apps() { as_user "bench --site '$1' list-apps --format json 2>/dev/null" | tr -d '\n ' || true; }
+# The apps installed on a site, as Frappe's own JSON list (empty when the site is not usable).
+site_apps() { as_user "bench --site '$1' execute frappe.get_installed_apps 2>/dev/null" | tr -d '\n ' || true; }
 
 # ensure_site SITE LANGUAGE: a site with ERPNext set up (setup wizard done) and crm_pool installed
 # and migrated to the current checkout. Each step is checked on its own, so an interrupted run resumes.
