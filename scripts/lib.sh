@@ -326,8 +326,6 @@ ensure_site() {
 	log "site $site ready ($(elapsed $t))"
 }
 
-chown_if_root() { is_root && chown "$BENCH_USER:" "$@" || true; }
-
 # Everything both commands need: system, services, bench, the current app.
 ensure_stack() {
 	ensure_system "$@"
