@@ -45,14 +45,33 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _transaction(site) -> Iterator[None]:
+def _transaction(site, monkeypatch) -> Iterator[None]:
+	"""One transaction per test, rolled back afterwards.
+
+	Some upstream code commits in the middle of a request: ERPNext's telephony hook
+	(call_log.link_existing_conversations) commits after every Contact insert that has phone
+	numbers, so inserting a Lead with a mobile would commit the test's data. During a test, the
+	test connection's commit() therefore keeps the transaction open; `committed` commits for real.
+	Threads of the race tests have connections of their own and commit normally.
+	"""
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	frappe.local.lang = "en"
+	monkeypatch.setattr(frappe.db, "commit", _hold_commit)
 	yield
+	monkeypatch.undo()
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	frappe.local.lang = "en"
+
+
+def _hold_commit() -> None:
+	"""commit() during a test: the test's transaction stays open (see _transaction)."""
+
+
+def real_commit() -> None:
+	"""Commit the test connection for real (for data other connections must see)."""
+	type(frappe.db).commit(frappe.db)
 
 
 def new_user(*roles: str, language: str | None = None, password: str | None = None) -> str:
@@ -94,7 +113,7 @@ def committed() -> Iterator[Callable[[str, str], None]]:
 
 	def register(doctype: str, name: str) -> None:
 		created.append((doctype, name))
-		frappe.db.commit()
+		real_commit()
 
 	yield register
 	frappe.db.rollback()
@@ -102,7 +121,7 @@ def committed() -> Iterator[Callable[[str, str], None]]:
 	for doctype, name in reversed(created):
 		if frappe.db.exists(doctype, name):
 			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
-	frappe.db.commit()
+	real_commit()
 
 
 @pytest.fixture
