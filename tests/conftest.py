@@ -57,7 +57,7 @@ def _transaction(site, monkeypatch) -> Iterator[None]:
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	frappe.local.lang = "en"
-	monkeypatch.setattr(frappe.db, "commit", _hold_commit)
+	monkeypatch.setattr(frappe.local.db, "commit", _hold_commit)
 	yield
 	monkeypatch.undo()
 	frappe.db.rollback()
@@ -71,7 +71,7 @@ def _hold_commit() -> None:
 
 def real_commit() -> None:
 	"""Commit the test connection for real (for data other connections must see)."""
-	type(frappe.db).commit(frappe.db)
+	type(frappe.local.db).commit(frappe.local.db)
 
 
 def new_user(*roles: str, language: str | None = None, password: str | None = None) -> str:
