@@ -62,7 +62,9 @@ class DemoUser:
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-	DemoUser(f"wang.manager@{EMAIL_DOMAIN}", "王建国", (SALES_MANAGER, SALES_USER, POOL_MANAGER), None, "Male"),
+	DemoUser(
+		f"wang.manager@{EMAIL_DOMAIN}", "王建国", (SALES_MANAGER, SALES_USER, POOL_MANAGER), None, "Male"
+	),
 	DemoUser(f"zhang.wei@{EMAIL_DOMAIN}", "张伟", (SALES_USER,), "华东", "Male"),
 	DemoUser(f"li.na@{EMAIL_DOMAIN}", "李娜", (SALES_USER,), "华南", "Female"),
 	DemoUser(f"liu.yang@{EMAIL_DOMAIN}", "刘洋", (SALES_USER,), "华北", "Male"),
@@ -145,17 +147,25 @@ def make_masters(company: str) -> None:
 		for province in provinces:
 			get_or_insert("Territory", province, territory_name=province, parent_territory=region, is_group=0)
 
-	root_group = frappe.db.get_value("Customer Group", {"is_group": 1, "parent_customer_group": ("in", ("", None))})
+	root_group = frappe.db.get_value(
+		"Customer Group", {"is_group": 1, "parent_customer_group": ("in", ("", None))}
+	)
 	for industry in INDUSTRIES:
 		get_or_insert("Industry Type", industry, industry=industry)
 		get_or_insert(
-			"Customer Group", industry, customer_group_name=industry, parent_customer_group=root_group, is_group=0
+			"Customer Group",
+			industry,
+			customer_group_name=industry,
+			parent_customer_group=root_group,
+			is_group=0,
 		)
 	for source in LEAD_SOURCES:
 		get_or_insert("Lead Source", source, source_name=source)
 
 	root_items = frappe.db.get_value("Item Group", {"is_group": 1, "parent_item_group": ("in", ("", None))})
-	get_or_insert("Item Group", "环保服务", item_group_name="环保服务", parent_item_group=root_items, is_group=0)
+	get_or_insert(
+		"Item Group", "环保服务", item_group_name="环保服务", parent_item_group=root_items, is_group=0
+	)
 	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
 	for code, (item_name, _) in SERVICES.items():
 		get_or_insert(
@@ -178,13 +188,19 @@ def make_previous_fiscal_year() -> None:
 	year = getdate(nowdate()).year - 1
 	if not frappe.db.exists("Fiscal Year", {"year_start_date": f"{year}-01-01"}):
 		get_or_insert(
-			"Fiscal Year", str(year), year=str(year), year_start_date=f"{year}-01-01", year_end_date=f"{year}-12-31"
+			"Fiscal Year",
+			str(year),
+			year=str(year),
+			year_start_date=f"{year}-01-01",
+			year_end_date=f"{year}-12-31",
 		)
 
 
 def make_users(company: str) -> list[DemoUser]:
 	"""Sales users and a manager, each with an Employee and a Sales Person in the sales team."""
-	root_sales = frappe.db.get_value("Sales Person", {"is_group": 1, "parent_sales_person": ("in", ("", None))})
+	root_sales = frappe.db.get_value(
+		"Sales Person", {"is_group": 1, "parent_sales_person": ("in", ("", None))}
+	)
 	for user in DEMO_USERS:
 		if not frappe.db.exists("User", user.email):
 			doc = frappe.get_doc(

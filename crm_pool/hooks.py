@@ -12,3 +12,30 @@ fixtures = [
 ]
 
 after_install = "crm_pool.setup.install.after_install"
+
+# --- ownership (claim, release, assign, lock) and record-level access ---------------------------
+app_include_js = ["/assets/crm_pool/js/pool_actions.js"]
+
+doctype_js = {
+	"Lead": "public/js/party_pool_status.js",
+	"Customer": "public/js/party_pool_status.js",
+}
+
+permission_query_conditions = {
+	"Pool Customer": "crm_pool.pool.permissions.pool_customer_query",
+	"Pool Log": "crm_pool.pool.permissions.pool_log_query",
+	"Lead": "crm_pool.pool.permissions.lead_query",
+	"Customer": "crm_pool.pool.permissions.customer_query",
+}
+
+has_permission = {
+	"Pool Customer": "crm_pool.pool.permissions.has_pool_customer_permission",
+	"Pool Log": "crm_pool.pool.permissions.has_pool_log_permission",
+	"Lead": "crm_pool.pool.permissions.has_party_permission",
+	"Customer": "crm_pool.pool.permissions.has_party_permission",
+}
+
+doc_events = {
+	"Lead": {"validate": ["crm_pool.pool.ownership.guard_party_owner"]},
+	"Customer": {"validate": ["crm_pool.pool.ownership.guard_party_owner"]},
+}

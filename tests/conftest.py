@@ -13,6 +13,11 @@ Run through `scripts/test`, which sets CRM_POOL_SITE (the test site) and CRM_POO
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -107,7 +112,7 @@ def make_user() -> Callable[..., str]:
 def committed() -> Iterator[Callable[[str, str], None]]:
 	"""Commit the test's data so other connections see it; delete what was registered afterwards.
 
-	    committed("User", email)  # registers the record for clean-up and commits
+	committed("User", email)  # registers the record for clean-up and commits
 	"""
 	created: list[tuple[str, str]] = []
 
@@ -143,7 +148,9 @@ def run_scheduled() -> Callable[[str], object]:
 	def run(method: str):
 		scheduled = {m for methods in frappe.get_hooks("scheduler_events").values() for m in _flat(methods)}
 		assert method in scheduled, f"{method} is not in scheduler_events"
-		assert frappe.db.exists("Scheduled Job Type", {"method": method}), f"no Scheduled Job Type for {method}"
+		assert frappe.db.exists("Scheduled Job Type", {"method": method}), (
+			f"no Scheduled Job Type for {method}"
+		)
 		return frappe.get_attr(method)()
 
 	return run
@@ -153,3 +160,49 @@ def _flat(methods) -> list[str]:
 	if isinstance(methods, dict):  # "cron": {"0 * * * *": [...]}
 		return [m for ms in methods.values() for m in ms]
 	return list(methods)
+
+
+def free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def web_server():
+	"""The test site served by Frappe's own web server on a free loopback port."""
+	port = free_port()
+	log = open(os.path.join(SITES_PATH, "..", "logs", "crm-pool-test-web.log"), "ab")
+	proc = subprocess.Popen(
+		[
+			sys.executable,
+			"-m",
+			"frappe.utils.bench_helper",
+			"frappe",
+			"--site",
+			SITE,
+			"serve",
+			"--port",
+			str(port),
+			"--noreload",
+			"--nothreading",
+		],
+		cwd=SITES_PATH,
+		stdout=log,
+		stderr=subprocess.STDOUT,
+	)
+	url = f"http://127.0.0.1:{port}"
+	deadline = time.time() + 60
+	while True:
+		try:
+			urllib.request.urlopen(url + "/api/method/ping", timeout=2)
+			break
+		except OSError:
+			if proc.poll() is not None or time.time() > deadline:
+				proc.kill()
+				pytest.fail("the test web server did not start; see logs/crm-pool-test-web.log")
+			time.sleep(0.3)
+	yield url
+	proc.terminate()
+	proc.wait(10)
+	log.close()

@@ -2,56 +2,16 @@
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
-import frappe
 import pytest
 
 from crm_pool.setup.roles import SALES_USER
-from tests.conftest import SITE, SITES_PATH, new_user
+from tests.conftest import new_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Browser!2026"
-
-
-def free_port() -> int:
-	with socket.socket() as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def web_server():
-	"""The test site served by Frappe's own web server on a free loopback port."""
-	port = free_port()
-	log = open(os.path.join(SITES_PATH, "..", "logs", "crm-pool-test-web.log"), "ab")
-	proc = subprocess.Popen(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE, "serve"]
-		+ ["--port", str(port), "--noreload", "--nothreading"],
-		cwd=SITES_PATH,
-		stdout=log,
-		stderr=subprocess.STDOUT,
-	)
-	url = f"http://127.0.0.1:{port}"
-	deadline = time.time() + 60
-	while True:
-		try:
-			urllib.request.urlopen(url + "/api/method/ping", timeout=2)
-			break
-		except OSError:
-			if proc.poll() is not None or time.time() > deadline:
-				proc.kill()
-				pytest.fail("the test web server did not start; see logs/crm-pool-test-web.log")
-			time.sleep(0.3)
-	yield url
-	proc.terminate()
-	proc.wait(10)
-	log.close()
 
 
 @pytest.fixture
@@ -61,7 +21,9 @@ def browser():
 
 	chromium = os.environ.get("CRM_POOL_CHROMIUM") or shutil.which("chromium")
 	driver_path = os.environ.get("CRM_POOL_CHROMEDRIVER") or shutil.which("chromedriver")
-	assert chromium and driver_path, "Debian's chromium and chromium-driver are needed (scripts/test installs them)"
+	assert chromium and driver_path, (
+		"Debian's chromium and chromium-driver are needed (scripts/test installs them)"
+	)
 	os.environ["SE_OFFLINE"] = "true"  # never let Selenium download a browser or a driver
 	options = webdriver.ChromeOptions()
 	options.binary_location = chromium
@@ -104,7 +66,9 @@ def test_sales_user_logs_in_and_opens_the_workspace(web_server, browser, committ
 	title = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".page-head .title-text")))
 	wait.until(lambda d: title.text.strip() == "客户公海")
 	# the workspace body rendered, and the desk speaks Chinese for this user
-	wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".codex-editor, .layout-main-section .widget")))
+	wait.until(
+		ec.presence_of_element_located((By.CSS_SELECTOR, ".codex-editor, .layout-main-section .widget"))
+	)
 	assert browser.execute_script("return frappe.session.user") == user
 	assert browser.execute_script("return frappe.boot.lang") == "zh"
 	shots = os.environ.get("CRM_POOL_SCREENSHOTS")

@@ -1,6 +1,6 @@
 """Non-interactive ERPNext set-up for the demo and test sites (the desk's setup wizard, as a call).
 
-    bench --site SITE execute crm_pool.setup.site.complete_setup_wizard --kwargs "{'language': 'zh'}"
+bench --site SITE execute crm_pool.setup.site.complete_setup_wizard --kwargs "{'language': 'zh'}"
 """
 
 import frappe

@@ -1,0 +1,434 @@
+"""Ownership of pool customers (SPEC §2): claim (领取), release (释放), manager assign (分配),
+lock (锁定) and unlock, with the pool's caps and the previous-owner cooldown.
+
+Concurrency: every change locks the acting user's row, then the pool customer's row
+(`SELECT … FOR UPDATE`), and reads the counts for the caps with locking reads, so that of many
+simultaneous claims on one customer exactly one wins, and simultaneous claims by one user never pass
+the cap. A refusal raises a `PoolRuleError` (a ValidationError) whose message says why.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, get_fullname, getdate, now_datetime
+
+from crm_pool.pool import followup, mirror
+from crm_pool.pool.log import log_change
+from crm_pool.pool.status import (
+	ASSIGN,
+	CLAIM,
+	CONVERTED,
+	HAS_OWNER,
+	IN_POOL,
+	LOCK,
+	LOCKED,
+	OWNED,
+	RECYCLE,
+	RELEASE,
+	TRANSFER,
+	UNLOCK,
+)
+from crm_pool.setup.roles import MANAGER_ROLES
+
+DIRECT_CLAIM = "Direct Claim"
+APPLY_AND_APPROVE = "Apply and Approve"
+
+# Pool customer columns read for a change of ownership.
+PC_FIELDS = (
+	"name",
+	"customer_name",
+	"pool",
+	"status",
+	"owned_by",
+	"party_type",
+	"party",
+	"lead",
+	"customer",
+)
+
+
+class PoolRuleError(frappe.ValidationError):
+	"""A pool rule refused the action (already owned, cap reached, cooldown, not a member…)."""
+
+
+# --- who may do what -------------------------------------------------------------------------------
+
+
+def is_manager(user: str | None = None) -> bool:
+	"""Pool Manager, Sales Manager and System Manager (and Administrator) manage every pool."""
+	user = user or frappe.session.user
+	return user == "Administrator" or bool(set(frappe.get_roles(user)) & set(MANAGER_ROLES))
+
+
+def is_pool_admin(pool: str, user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	return bool(
+		frappe.db.exists(
+			"Customer Pool Member",
+			{"parent": pool, "parenttype": "Customer Pool", "user": user, "is_admin": 1},
+		)
+	)
+
+
+def can_manage(pool: str, user: str | None = None) -> bool:
+	"""Managers, and the admins listed on the pool, may assign, lock and unlock its customers."""
+	return is_manager(user) or is_pool_admin(pool, user)
+
+
+def user_pools(user: str | None = None) -> list[str]:
+	"""Enabled pools the user may claim from: pools listing the user (or the user's department) as a
+	member, and pools with no members at all (open to every sales user)."""
+	user = user or frappe.session.user
+	departments = frappe.get_all(
+		"Employee", filters={"user_id": user, "department": ("is", "set")}, pluck="department"
+	)
+	return [
+		row[0]
+		for row in frappe.db.sql(
+			"""
+			SELECT p.name FROM `tabCustomer Pool` p
+			WHERE p.enabled = 1 AND (
+				EXISTS (SELECT 1 FROM `tabCustomer Pool Member` m
+					WHERE m.parent = p.name AND m.parenttype = 'Customer Pool'
+					AND (m.user = %(user)s OR (m.department IS NOT NULL AND m.department IN %(depts)s)))
+				OR NOT EXISTS (SELECT 1 FROM `tabCustomer Pool Member` m
+					WHERE m.parent = p.name AND m.parenttype = 'Customer Pool'))
+			""",
+			{"user": user, "depts": tuple(departments) or ("",)},
+		)
+	]
+
+
+# --- reading with locks ----------------------------------------------------------------------------
+
+
+def lock_user(user: str) -> None:
+	"""Serialize one user's ownership changes (the cap and daily-cap counts depend on them)."""
+	if not frappe.db.sql("SELECT name FROM `tabUser` WHERE name = %s AND enabled = 1 FOR UPDATE", user):
+		frappe.throw(_("User {0} does not exist or is disabled").format(user), PoolRuleError)
+
+
+def lock_pool_customer(name: str) -> frappe._dict:
+	"""The pool customer's row, locked until the transaction ends."""
+	rows = frappe.db.sql(
+		f"SELECT {', '.join(PC_FIELDS)} FROM `tabPool Customer` WHERE name = %s FOR UPDATE",
+		name,
+		as_dict=True,
+	)
+	if not rows:
+		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+	return rows[0]
+
+
+def pool_rules(pool: str) -> frappe._dict:
+	rules = frappe.db.get_value(
+		"Customer Pool",
+		pool,
+		[
+			"name",
+			"pool_name",
+			"enabled",
+			"claim_mode",
+			"max_owned",
+			"converted_not_counted",
+			"max_daily_claims",
+			"cooldown_days",
+		],
+		as_dict=True,
+	)
+	if not rules:
+		frappe.throw(_("Pool {0} does not exist").format(pool), PoolRuleError)
+	return rules
+
+
+def owned_count(pool: str, user: str, converted_not_counted: bool) -> int:
+	"""Customers of the pool the user owns now (locking read: sees every committed claim)."""
+	statuses = [OWNED, LOCKED] if converted_not_counted else list(HAS_OWNER)
+	return frappe.db.sql(
+		"""SELECT COUNT(*) FROM `tabPool Customer`
+		WHERE pool = %s AND owned_by = %s AND status IN %s LOCK IN SHARE MODE""",
+		(pool, user, tuple(statuses)),
+	)[0][0]
+
+
+def claims_today(user: str) -> int:
+	"""Claims the user made since midnight (site time), from the Pool Log (locking read)."""
+	return frappe.db.sql(
+		"""SELECT COUNT(*) FROM `tabPool Log`
+		WHERE to_user = %s AND action = %s AND at >= %s LOCK IN SHARE MODE""",
+		(user, CLAIM, getdate()),
+	)[0][0]
+
+
+def lost_within(pool_customer: str, user: str, days: int):
+	"""When the user last released or lost this customer within `days`, else None."""
+	rows = frappe.db.sql(
+		"""SELECT MAX(at) FROM `tabPool Log`
+		WHERE pool_customer = %s AND from_user = %s AND action IN %s AND at >= %s""",
+		(pool_customer, user, (RELEASE, RECYCLE, TRANSFER, ASSIGN), add_days(now_datetime(), -days)),
+	)
+	return rows[0][0] if rows else None
+
+
+def display_owner(pc: frappe._dict) -> str:
+	"""The owner's name as the current user may see it: full for managers, masked (王*) otherwise."""
+	if not pc.owned_by:
+		return ""
+	name = get_fullname(pc.owned_by)
+	if pc.owned_by == frappe.session.user or can_manage(pc.pool):
+		return name
+	return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+# --- the rules -------------------------------------------------------------------------------------
+
+
+def check_in_pool(pc: frappe._dict) -> None:
+	if pc.status == IN_POOL:
+		return
+	if pc.status in HAS_OWNER:
+		frappe.throw(
+			_("{0} ({1}) has already been claimed by {2}").format(
+				pc.customer_name, pc.name, display_owner(pc)
+			),
+			PoolRuleError,
+			title=_("Already Claimed"),
+		)
+	frappe.throw(
+		_("{0} ({1}) is not in the pool (status: {2})").format(pc.customer_name, pc.name, _(pc.status)),
+		PoolRuleError,
+	)
+
+
+def check_cap(pc: frappe._dict, rules: frappe._dict, user: str) -> None:
+	"""保有量上限: the most customers of this pool one user may own."""
+	if rules.max_owned and owned_count(pc.pool, user, rules.converted_not_counted) >= rules.max_owned:
+		frappe.throw(
+			_("{0} already owns {1} customers of pool {2}, the most allowed").format(
+				get_fullname(user), rules.max_owned, rules.pool_name
+			),
+			PoolRuleError,
+			title=_("Cap Reached"),
+		)
+
+
+def check_daily_cap(rules: frappe._dict, user: str) -> None:
+	if rules.max_daily_claims and claims_today(user) >= rules.max_daily_claims:
+		frappe.throw(
+			_("You have made {0} claims today, the most allowed per day").format(rules.max_daily_claims),
+			PoolRuleError,
+			title=_("Daily Cap Reached"),
+		)
+
+
+def check_cooldown(pc: frappe._dict, rules: frappe._dict, user: str) -> None:
+	"""A previous owner may not re-claim within the pool's cooldown days."""
+	if not rules.cooldown_days:
+		return
+	lost_at = lost_within(pc.name, user, rules.cooldown_days)
+	if lost_at:
+		frappe.throw(
+			_("You gave up {0} on {1}; you may claim it again after {2} days").format(
+				pc.customer_name, frappe.format(lost_at, "Datetime"), rules.cooldown_days
+			),
+			PoolRuleError,
+			title=_("Cooldown"),
+		)
+
+
+def owned_status(pc: frappe._dict) -> str:
+	"""An owned Customer (not a Lead) is 已转化 converted; otherwise 已领取 owned."""
+	return CONVERTED if pc.party_type == "Customer" else OWNED
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
+def claim(pool_customer: str, user: str | None = None) -> frappe._dict:
+	"""领取: the user takes an in-pool customer of a pool they belong to, within its rules."""
+	user = user or frappe.session.user
+	lock_user(user)
+	pc = lock_pool_customer(pool_customer)
+	check_in_pool(pc)
+	rules = pool_rules(pc.pool)
+	if not rules.enabled:
+		frappe.throw(_("Pool {0} is disabled").format(rules.pool_name), PoolRuleError)
+	if pc.pool not in user_pools(user) and not is_manager(user):
+		frappe.throw(_("You are not a member of pool {0}").format(rules.pool_name), PoolRuleError)
+	if rules.claim_mode == APPLY_AND_APPROVE:
+		frappe.throw(
+			_("Pool {0} requires an allocation request approved by a manager").format(rules.pool_name),
+			PoolRuleError,
+		)
+	check_cooldown(pc, rules, user)
+	check_daily_cap(rules, user)
+	check_cap(pc, rules, user)
+	set_owner(pc, user, CLAIM)
+	return pc
+
+
+def assign(
+	pool_customer: str, to_user: str, reason: str | None = None, *, rule: str | None = None
+) -> frappe._dict:
+	"""分配: a manager gives an in-pool (or another user's) customer to a member. The owned cap holds;
+	the daily claim cap and the cooldown are the claimant's rules and do not apply."""
+	lock_user(to_user)
+	pc = lock_pool_customer(pool_customer)
+	if not can_manage(pc.pool):
+		frappe.throw(_("Only a pool admin or a manager may assign customers"), frappe.PermissionError)
+	if pc.status not in (IN_POOL, OWNED, CONVERTED):
+		frappe.throw(
+			_("{0} ({1}) cannot be assigned while {2}").format(pc.customer_name, pc.name, _(pc.status)),
+			PoolRuleError,
+		)
+	if pc.owned_by == to_user:
+		frappe.throw(_("{0} already owns {1}").format(get_fullname(to_user), pc.customer_name), PoolRuleError)
+	if "Sales User" not in frappe.get_roles(to_user) and not is_manager(to_user):
+		frappe.throw(_("{0} is not a sales user").format(get_fullname(to_user)), PoolRuleError)
+	check_cap(pc, pool_rules(pc.pool), to_user)
+	set_owner(pc, to_user, ASSIGN, reason=reason, rule=rule)
+	return pc
+
+
+def release(pool_customer: str, reason: str) -> frappe._dict:
+	"""释放: the owner (or a manager) returns a customer to the pool, with a reason."""
+	if not (reason or "").strip():
+		frappe.throw(_("Please give a reason for releasing the customer"), PoolRuleError)
+	pc = lock_pool_customer(pool_customer)
+	if pc.status not in (OWNED, CONVERTED):
+		msg = (
+			_("{0} ({1}) is locked; unlock it first") if pc.status == LOCKED else _("{0} ({1}) has no owner")
+		)
+		frappe.throw(msg.format(pc.customer_name, pc.name), PoolRuleError)
+	if pc.owned_by != frappe.session.user and not can_manage(pc.pool):
+		frappe.throw(
+			_("Only the owner or a manager may release {0}").format(pc.customer_name), frappe.PermissionError
+		)
+	set_owner(pc, None, RELEASE, reason=reason.strip())
+	return pc
+
+
+def lock(pool_customer: str, reason: str) -> frappe._dict:
+	"""锁定: a manager exempts an owned customer from recycling."""
+	if not (reason or "").strip():
+		frappe.throw(_("Please give a reason for locking the customer"), PoolRuleError)
+	pc = lock_pool_customer(pool_customer)
+	if not can_manage(pc.pool):
+		frappe.throw(_("Only a pool admin or a manager may lock customers"), frappe.PermissionError)
+	if pc.status not in (OWNED, CONVERTED):
+		frappe.throw(_("Only an owned customer can be locked"), PoolRuleError)
+	frappe.db.sql(
+		"""UPDATE `tabPool Customer` SET status = %s, lock_reason = %s, recycle_due_at = NULL,
+		reminder_sent_at = NULL, modified = %s, modified_by = %s WHERE name = %s""",
+		(LOCKED, reason.strip(), now_datetime(), frappe.session.user, pc.name),
+	)
+	log_change(
+		pc.name,
+		LOCK,
+		from_user=pc.owned_by,
+		to_user=pc.owned_by,
+		reason=reason.strip(),
+		pool=pc.pool,
+		customer_name=pc.customer_name,
+	)
+	return pc
+
+
+def unlock(pool_customer: str, reason: str | None = None) -> frappe._dict:
+	"""解锁: the customer is subject to recycling again, from now."""
+	pc = lock_pool_customer(pool_customer)
+	if not can_manage(pc.pool):
+		frappe.throw(_("Only a pool admin or a manager may unlock customers"), frappe.PermissionError)
+	if pc.status != LOCKED:
+		frappe.throw(_("{0} is not locked").format(pc.customer_name), PoolRuleError)
+	frappe.db.sql(
+		"""UPDATE `tabPool Customer` SET status = %s, lock_reason = NULL, modified = %s, modified_by = %s
+		WHERE name = %s""",
+		(owned_status(pc), now_datetime(), frappe.session.user, pc.name),
+	)
+	log_change(
+		pc.name,
+		UNLOCK,
+		from_user=pc.owned_by,
+		to_user=pc.owned_by,
+		reason=reason,
+		pool=pc.pool,
+		customer_name=pc.customer_name,
+	)
+	followup.recompute_due([pc.name])
+	return pc
+
+
+def set_owner(
+	pc: frappe._dict, user: str | None, action: str, *, reason: str | None = None, rule: str | None = None
+) -> None:
+	"""Move one pool customer to `user` (None: back to the pool): the row, the log, ERPNext's owner
+	fields and assignment, and the recycle due date. `pc` must have been locked."""
+	now = now_datetime()
+	previous = pc.owned_by
+	if user:
+		frappe.db.sql(
+			"""UPDATE `tabPool Customer` SET status = %s, owned_by = %s, owner_name = %s, claimed_at = %s,
+			previous_owner = COALESCE(%s, previous_owner), reminder_sent_at = NULL,
+			modified = %s, modified_by = %s WHERE name = %s""",
+			(owned_status(pc), user, get_fullname(user), now, previous, now, frappe.session.user, pc.name),
+		)
+	else:
+		frappe.db.sql(
+			"""UPDATE `tabPool Customer` SET status = %s, owned_by = NULL, owner_name = NULL,
+			previous_owner = %s, released_at = %s, pool_entered_at = %s, claimed_at = NULL,
+			recycle_due_at = NULL, reminder_sent_at = NULL, modified = %s, modified_by = %s WHERE name = %s""",
+			(IN_POOL, previous, now, now, now, frappe.session.user, pc.name),
+		)
+	log_change(
+		pc.name,
+		action,
+		from_user=previous,
+		to_user=user,
+		reason=reason,
+		rule=rule,
+		pool=pc.pool,
+		customer_name=pc.customer_name,
+		at=now,
+	)
+	pc.owned_by = user
+	mirror.mirror_owner(pc, previous)
+	if user:
+		followup.recompute_due([pc.name])
+
+
+# --- ERPNext's own owner fields --------------------------------------------------------------------
+
+
+def guard_party_owner(doc, method=None) -> None:
+	"""Lead/Customer validate: editing lead_owner / account_manager goes through the pool's rules.
+
+	Taking an in-pool customer for oneself is a claim; a manager setting another owner is an
+	assignment; clearing the owner or a sales user handing it to someone else is refused (release and
+	transfer have their own actions, with a reason)."""
+	field = mirror.OWNER_FIELD.get(doc.doctype)
+	if not field or doc.is_new() or doc.flags.crm_pool_owner_synced or not doc.has_value_changed(field):
+		return
+	pc_name = frappe.db.get_value("Pool Customer", {doc.doctype.lower(): doc.name}, "name")
+	if not pc_name:
+		return
+	new_owner = doc.get(field)
+	if not new_owner:
+		frappe.throw(
+			_(
+				"To give up this customer use the Release action on its pool customer {0}, with a reason"
+			).format(pc_name),
+			PoolRuleError,
+		)
+	status, pool = frappe.db.get_value("Pool Customer", pc_name, ["status", "pool"])
+	if new_owner == frappe.session.user and status == IN_POOL:
+		claim(pc_name)
+	elif can_manage(pool):
+		assign(pc_name, new_owner, _("Owner changed on {0} {1}").format(_(doc.doctype), doc.name))
+	else:
+		frappe.throw(
+			_("The owner of {0} can only be changed by a manager (allocation or transfer)").format(doc.name),
+			PoolRuleError,
+		)
+	doc.flags.crm_pool_owner_synced = True

@@ -1,0 +1,141 @@
+"""Record-level access (SPEC §7), the same for list, form, report, search, export and REST:
+`permission_query_conditions` narrows every list query, `has_permission` every single record.
+
+Scopes, by the user's roles:
+- all: Administrator, System Manager, Pool Manager; and, for Lead and Customer only, the roles whose
+  ERPNext work needs every customer (accounts, stock, purchasing);
+- team: Sales Manager — the customers of the pools the manager belongs to, plus their own;
+- own: Sales User — the customers they own or collaborate on, the Leads/Customers they created, and,
+  for Pool Customer only, the in-pool customers of their pools (whose contact fields are masked:
+  Pool Customer holds masked copies only; full values stay on the Lead/Customer, which the user
+  cannot read until they own it);
+- none of those roles: role permissions alone decide (this module adds nothing).
+"""
+
+from __future__ import annotations
+
+import frappe
+
+from crm_pool.pool.ownership import user_pools
+from crm_pool.pool.status import IN_POOL
+
+ALL, TEAM, OWN, UNRESTRICTED = "all", "team", "own", "unrestricted"
+ALL_ROLES = {"System Manager", "Pool Manager"}
+# Work on Customers/Leads that is not selling: these roles keep ERPNext's own access.
+PARTY_ROLES = {
+	"Accounts User",
+	"Accounts Manager",
+	"Stock User",
+	"Stock Manager",
+	"Purchase User",
+	"Purchase Manager",
+}
+
+
+def scope(user: str, doctype: str) -> str:
+	if user == "Administrator":
+		return ALL
+	roles = set(frappe.get_roles(user))
+	if roles & ALL_ROLES or (doctype != "Pool Customer" and roles & PARTY_ROLES):
+		return ALL
+	if "Sales Manager" in roles:
+		return TEAM
+	if "Sales User" in roles:
+		return OWN
+	return UNRESTRICTED
+
+
+def _in(values: list[str]) -> str:
+	return ", ".join(frappe.db.escape(v) for v in values) or "''"
+
+
+def _collaborating(user: str) -> str:
+	return (
+		"SELECT c.parent FROM `tabPool Customer Collaborator` c "
+		f"WHERE c.parenttype = 'Pool Customer' AND c.user = {frappe.db.escape(user)}"
+	)
+
+
+def pool_customer_condition(user: str) -> str:
+	"""The Pool Customers `user` may see, as SQL on `tabPool Customer`."""
+	where = scope(user, "Pool Customer")
+	if where in (ALL, UNRESTRICTED):
+		return ""
+	u = frappe.db.escape(user)
+	own = f"`tabPool Customer`.owned_by = {u} OR `tabPool Customer`.name IN ({_collaborating(user)})"
+	pools = _in(user_pools(user))
+	if where == TEAM:
+		return f"({own} OR `tabPool Customer`.pool IN ({pools}))"
+	return f"({own} OR (`tabPool Customer`.status = '{IN_POOL}' AND `tabPool Customer`.pool IN ({pools})))"
+
+
+def party_condition(doctype: str, user: str) -> str:
+	"""The Leads or Customers `user` may see, as SQL on `tabLead` / `tabCustomer`."""
+	where = scope(user, doctype)
+	if where in (ALL, UNRESTRICTED):
+		return ""
+	table = f"`tab{doctype}`"
+	owner_field = "lead_owner" if doctype == "Lead" else "account_manager"
+	link = "lead" if doctype == "Lead" else "customer"
+	u = frappe.db.escape(user)
+	visible_pcs = f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE pc.{link} IS NOT NULL AND "
+	own = (
+		f"{table}.{owner_field} = {u} OR {table}.owner = {u} OR {table}.name IN "
+		f"({visible_pcs} pc.name IN ({_collaborating(user)}))"
+	)
+	if where == TEAM:
+		return f"({own} OR {table}.name IN ({visible_pcs} pc.pool IN ({_in(user_pools(user))})))"
+	return f"({own})"
+
+
+def pool_customer_query(user: str | None = None) -> str:
+	return pool_customer_condition(user or frappe.session.user)
+
+
+def lead_query(user: str | None = None) -> str:
+	return party_condition("Lead", user or frappe.session.user)
+
+
+def customer_query(user: str | None = None) -> str:
+	return party_condition("Customer", user or frappe.session.user)
+
+
+def pool_log_query(user: str | None = None) -> str:
+	"""Pool Log entries of the pool customers the user may see."""
+	condition = pool_customer_condition(user or frappe.session.user)
+	if not condition:
+		return ""
+	return f"`tabPool Log`.pool_customer IN (SELECT `tabPool Customer`.name FROM `tabPool Customer` WHERE {condition})"
+
+
+def _visible(doctype: str, name: str, condition: str) -> bool:
+	if not condition:
+		return True
+	table = f"`tab{doctype}`"
+	return bool(frappe.db.sql(f"SELECT 1 FROM {table} WHERE {table}.name = %s AND {condition}", name))
+
+
+def has_pool_customer_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	user = user or frappe.session.user
+	if doc.is_new() or _visible("Pool Customer", doc.name, pool_customer_condition(user)):
+		return None  # role permissions decide
+	return False
+
+
+def has_party_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	user = user or frappe.session.user
+	if doc.is_new():
+		return None
+	if _visible(doc.doctype, doc.name, party_condition(doc.doctype, user)):
+		return None
+	return False
+
+
+def has_pool_log_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	if ptype not in (None, "read", "select", "print", "email", "report", "export"):
+		return False  # append-only: entries are written by crm_pool's own code, never through the API
+	user = user or frappe.session.user
+	condition = pool_customer_condition(user)
+	if not condition or (doc.pool_customer and _visible("Pool Customer", doc.pool_customer, condition)):
+		return None
+	return False

@@ -1,0 +1,110 @@
+"""Claims under concurrency (SPEC §2): threads with their own database connections claim at once."""
+
+from __future__ import annotations
+
+import threading
+
+import frappe
+import pytest
+
+from crm_pool.pool import ownership
+from crm_pool.pool.status import CLAIM
+from tests.conftest import connect, new_user, real_commit
+from tests.pool_helpers import make_pool, make_pool_customer
+
+
+def claim_at_once(claims: list[tuple[str, str]]) -> list[str]:
+	"""Run each (user, pool customer) claim in its own thread and connection, all released together;
+	returns "ok" or the refusal message per claim, in order."""
+	results: list[str] = [""] * len(claims)
+	barrier = threading.Barrier(len(claims))
+
+	def run(i: int, user: str, pc: str) -> None:
+		connect()
+		try:
+			frappe.set_user(user)
+			barrier.wait(timeout=60)
+			ownership.claim(pc)
+			frappe.db.commit()
+			results[i] = "ok"
+		except Exception as e:
+			frappe.db.rollback()
+			results[i] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(claims)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(timeout=120)
+	return results
+
+
+@pytest.fixture
+def shared_pool():
+	"""Committed users, a pool and pool customers, visible to other connections; purged afterwards."""
+	made = frappe._dict(users=[], pool=None)
+
+	def build(users: int, customers: int, **rules):
+		made.users = [new_user("Sales User") for _ in range(users)]
+		made.pool = make_pool(members=made.users, **rules)
+		pcs = [make_pool_customer(made.pool) for _ in range(customers)]
+		real_commit()
+		return made.users, pcs
+
+	yield build
+	frappe.db.rollback()
+	if made.pool:
+		purge(made.pool, made.users)
+	real_commit()
+
+
+def purge(pool: str, users: list[str]) -> None:
+	pcs = frappe.get_all("Pool Customer", filters={"pool": pool}, fields=["name", "lead"])
+	names, leads = [p.name for p in pcs] or [""], [p.lead for p in pcs if p.lead] or [""]
+	frappe.db.sql("DELETE FROM `tabPool Log` WHERE pool_customer IN %s", (names,))
+	frappe.db.sql("DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (leads,))
+	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE name IN %s", (names,))
+	for lead in leads:
+		if lead and frappe.db.exists("Lead", lead):
+			frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
+	frappe.delete_doc("Customer Pool", pool, force=True, ignore_permissions=True)
+	for user in users:
+		frappe.delete_doc("User", user, force=True, ignore_permissions=True)
+
+
+def test_twenty_threads_claim_one_customer_exactly_one_wins(shared_pool):
+	users, (pc,) = shared_pool(users=20, customers=1)
+	results = claim_at_once([(u, pc) for u in users])
+	winners = [u for u, r in zip(users, results, strict=True) if r == "ok"]
+	refusals = [r for r in results if r != "ok"]
+	assert len(winners) == 1, results
+	assert len(refusals) == 19
+	assert all("PoolRuleError" in r and "already been claimed" in r for r in refusals), refusals
+	frappe.db.rollback()
+	assert frappe.db.get_value("Pool Customer", pc, "owned_by") == winners[0]
+	assert frappe.db.count("Pool Log", {"pool_customer": pc, "action": CLAIM}) == 1
+	lead = frappe.db.get_value("Pool Customer", pc, "lead")
+	assert frappe.db.get_value("Lead", lead, "lead_owner") == winners[0]
+
+
+def test_concurrent_claims_by_one_user_never_pass_the_cap(shared_pool):
+	(user,), pcs = shared_pool(users=1, customers=8, max_owned=3)
+	results = claim_at_once([(user, pc) for pc in pcs])
+	assert results.count("ok") == 3, results
+	assert all("the most allowed" in r for r in results if r != "ok"), results
+	frappe.db.rollback()
+	assert (
+		frappe.db.count(
+			"Pool Customer", {"pool": frappe.db.get_value("Pool Customer", pcs[0], "pool"), "owned_by": user}
+		)
+		== 3
+	)
+
+
+def test_concurrent_claims_never_pass_the_daily_cap(shared_pool):
+	users, pcs = shared_pool(users=1, customers=6, max_daily_claims=2)
+	results = claim_at_once([(users[0], pc) for pc in pcs])
+	assert results.count("ok") == 2, results
+	assert all("claims today" in r for r in results if r != "ok"), results
