@@ -67,6 +67,6 @@ crm_pool.history_html = function (history) {
 			<td>${frappe.utils.escape_html(h.by_user_name || "")}</td><td>${frappe.utils.escape_html(h.reason || h.rule || "")}</td></tr>`
 		)
 		.join("");
-	return `<table class="table table-sm table-bordered"><thead><tr><th>${__("At")}</th><th>${__("Action")}</th>
-		<th>${__("From")}</th><th>${__("To")}</th><th>${__("By")}</th><th>${__("Reason")}</th></tr></thead><tbody>${rows}</tbody></table>`;
+	return `<table class="table table-sm table-bordered"><thead><tr><th>${__("Done At")}</th><th>${__("Pool Action")}</th>
+		<th>${__("From Owner")}</th><th>${__("To Owner")}</th><th>${__("Done By")}</th><th>${__("Reason")}</th></tr></thead><tbody>${rows}</tbody></table>`;
 };
