@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from crm_pool.setup.roles import SALES_USER
-from tests.conftest import new_user
+from tests.conftest import new_user, real_commit
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Browser!2026"
@@ -74,3 +74,58 @@ def test_sales_user_logs_in_and_opens_the_workspace(web_server, browser, committ
 	shots = os.environ.get("CRM_POOL_SCREENSHOTS")
 	if shots:
 		browser.save_screenshot(os.path.join(shots, "workspace.png"))
+
+
+def login(browser, wait, url: str, user: str) -> None:
+	from selenium.webdriver.common.by import By
+	from selenium.webdriver.support import expected_conditions as ec
+
+	browser.get(url + "/login")
+	wait.until(ec.visibility_of_element_located((By.ID, "login_email"))).send_keys(user)
+	browser.find_element(By.ID, "login_password").send_keys(PASSWORD)
+	browser.find_element(By.CSS_SELECTOR, ".btn-login").click()
+	wait.until(lambda d: "/app" in d.current_url)
+
+
+@pytest.fixture
+def board():
+	"""A committed pool with one in-pool customer (mobile 13987654321) and a zh sales user; purged."""
+	from tests.pool_helpers import make_lead, make_pool
+	from tests.test_concurrency import purge
+
+	user = new_user(SALES_USER, language="zh", password=PASSWORD)
+	pool = make_pool(members=[user])
+	lead = make_lead(pool, mobile_no="13987654321")
+	pc = frappe.db.get_value("Pool Customer", {"lead": lead.name})
+	real_commit()
+	yield frappe._dict(user=user, pool=pool, pc=pc, customer_name=lead.company_name)
+	frappe.db.rollback()
+	purge(pool, [user])
+	real_commit()
+
+
+def test_sales_user_claims_from_the_pool_board(web_server, browser, board):
+	from selenium.webdriver.common.by import By
+	from selenium.webdriver.support import expected_conditions as ec
+	from selenium.webdriver.support.ui import WebDriverWait
+
+	wait = WebDriverWait(browser, 60)
+	login(browser, wait, web_server, board.user)
+	browser.get(f"{web_server}/app/pool-customer?pool={urllib.parse.quote(board.pool)}")
+	button = wait.until(
+		ec.element_to_be_clickable((By.CSS_SELECTOR, f'button.btn-action[data-name="{board.pc}"]'))
+	)
+	row = button.find_element(By.XPATH, "./ancestor::div[contains(@class,'list-row-container')]")
+	assert "公海中" in row.text and board.customer_name in row.text
+	assert "13987654321" not in browser.find_element(By.CSS_SELECTOR, ".layout-main-section").text
+	assert button.text.strip() == "领取"
+	button.click()
+	wait.until(lambda d: frappe_value(board.pc, "owned_by") == board.user)
+	shots = os.environ.get("CRM_POOL_SCREENSHOTS")
+	if shots:
+		browser.save_screenshot(os.path.join(shots, "pool-board.png"))
+
+
+def frappe_value(pc: str, field: str):
+	frappe.db.rollback()  # a fresh snapshot: the claim was committed by the web server
+	return frappe.db.get_value("Pool Customer", pc, field)
