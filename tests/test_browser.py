@@ -5,6 +5,7 @@ import shutil
 import urllib.parse
 import urllib.request
 
+import frappe
 import pytest
 
 from crm_pool.setup.roles import SALES_USER
