@@ -1,10 +1,13 @@
 """Ownership of pool customers (SPEC §2): claim (领取), release (释放), manager assign (分配),
 lock (锁定) and unlock, with the pool's caps and the previous-owner cooldown.
 
-Concurrency: every change locks the acting user's row, then the pool customer's row
-(`SELECT … FOR UPDATE`), and reads the counts for the caps with locking reads, so that of many
-simultaneous claims on one customer exactly one wins, and simultaneous claims by one user never pass
-the cap. A refusal raises a `PoolRuleError` (a ValidationError) whose message says why.
+Concurrency: every change of ownership locks its pool's row, then the pool customer's row
+(`SELECT … FOR UPDATE`, in that order), and reads the counts behind the caps with locking reads
+(which see every committed change, whatever the transaction read before). Ownership changes within
+one pool are thus serialized: of many simultaneous claims on one customer exactly one wins, and
+simultaneous claims by one user never pass the pool's caps. The counts use narrow composite indexes
+(`add_indexes`), so their locks do not reach other users' rows. A refusal raises a `PoolRuleError`
+(a ValidationError) whose message says why.
 """
 
 from __future__ import annotations
@@ -103,14 +106,18 @@ def user_pools(user: str | None = None) -> list[str]:
 # --- reading with locks ----------------------------------------------------------------------------
 
 
-def lock_user(user: str) -> None:
-	"""Serialize one user's ownership changes (the cap and daily-cap counts depend on them)."""
-	if not frappe.db.sql("SELECT name FROM `tabUser` WHERE name = %s AND enabled = 1 FOR UPDATE", user):
+def check_user(user: str) -> None:
+	if not frappe.db.exists("User", {"name": user, "enabled": 1}):
 		frappe.throw(_("User {0} does not exist or is disabled").format(user), PoolRuleError)
 
 
 def lock_pool_customer(name: str) -> frappe._dict:
-	"""The pool customer's row, locked until the transaction ends."""
+	"""Lock the pool customer's pool, then its row, until the transaction ends; returns the row."""
+	pool = frappe.db.get_value("Pool Customer", name, "pool")
+	if not frappe.db.exists("Pool Customer", name):
+		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+	if pool:
+		frappe.db.sql("SELECT name FROM `tabCustomer Pool` WHERE name = %s FOR UPDATE", pool)
 	rows = frappe.db.sql(
 		f"SELECT {', '.join(PC_FIELDS)} FROM `tabPool Customer` WHERE name = %s FOR UPDATE",
 		name,
@@ -118,7 +125,14 @@ def lock_pool_customer(name: str) -> frappe._dict:
 	)
 	if not rows:
 		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+	if rows[0].pool != pool:
+		frappe.throw(_("{0} was just moved to another pool; please try again").format(name), PoolRuleError)
 	return rows[0]
+
+
+def add_indexes() -> None:
+	"""Composite indexes behind the caps' locking counts (Pool Customer's on_doctype_update)."""
+	frappe.db.add_index("Pool Customer", ["pool", "owned_by", "status"], "pool_owner_status")
 
 
 def pool_rules(pool: str) -> frappe._dict:
@@ -152,12 +166,12 @@ def owned_count(pool: str, user: str, converted_not_counted: bool) -> int:
 	)[0][0]
 
 
-def claims_today(user: str) -> int:
-	"""Claims the user made since midnight (site time), from the Pool Log (locking read)."""
+def claims_today(pool: str, user: str) -> int:
+	"""Claims the user made in the pool since midnight (site time), from the Pool Log (locking read)."""
 	return frappe.db.sql(
 		"""SELECT COUNT(*) FROM `tabPool Log`
-		WHERE to_user = %s AND action = %s AND at >= %s LOCK IN SHARE MODE""",
-		(user, CLAIM, getdate()),
+		WHERE to_user = %s AND pool = %s AND action = %s AND at >= %s LOCK IN SHARE MODE""",
+		(user, pool, CLAIM, getdate()),
 	)[0][0]
 
 
@@ -184,7 +198,9 @@ def display_owner(pc: frappe._dict) -> str:
 # --- the rules -------------------------------------------------------------------------------------
 
 
-def check_in_pool(pc: frappe._dict) -> None:
+def check_in_pool(pc: frappe._dict | str) -> None:
+	if isinstance(pc, str):
+		frappe.throw(_("Pool customer {0} does not exist").format(pc), frappe.DoesNotExistError)
 	if pc.status == IN_POOL:
 		return
 	if pc.status in HAS_OWNER:
@@ -214,7 +230,7 @@ def check_cap(pc: frappe._dict, rules: frappe._dict, user: str) -> None:
 
 
 def check_daily_cap(rules: frappe._dict, user: str) -> None:
-	if rules.max_daily_claims and claims_today(user) >= rules.max_daily_claims:
+	if rules.max_daily_claims and claims_today(rules.name, user) >= rules.max_daily_claims:
 		frappe.throw(
 			_("You have made {0} claims today, the most allowed per day").format(rules.max_daily_claims),
 			PoolRuleError,
@@ -248,7 +264,11 @@ def owned_status(pc: frappe._dict) -> str:
 def claim(pool_customer: str, user: str | None = None) -> frappe._dict:
 	"""领取: the user takes an in-pool customer of a pool they belong to, within its rules."""
 	user = user or frappe.session.user
-	lock_user(user)
+	check_user(user)
+	# Fast refusal without locks when it is visibly taken; the locked re-check below decides.
+	check_in_pool(
+		frappe.db.get_value("Pool Customer", pool_customer, PC_FIELDS, as_dict=True) or pool_customer
+	)
 	pc = lock_pool_customer(pool_customer)
 	check_in_pool(pc)
 	rules = pool_rules(pc.pool)
@@ -273,7 +293,7 @@ def assign(
 ) -> frappe._dict:
 	"""分配: a manager gives an in-pool (or another user's) customer to a member. The owned cap holds;
 	the daily claim cap and the cooldown are the claimant's rules and do not apply."""
-	lock_user(to_user)
+	check_user(to_user)
 	pc = lock_pool_customer(pool_customer)
 	if not can_manage(pc.pool):
 		frappe.throw(_("Only a pool admin or a manager may assign customers"), frappe.PermissionError)

@@ -6,3 +6,9 @@ from frappe.model.document import Document
 
 class PoolCustomer(Document):
 	pass
+
+
+def on_doctype_update() -> None:
+	from crm_pool.pool.ownership import add_indexes
+
+	add_indexes()

@@ -15,3 +15,10 @@ class PoolLog(Document):
 
 	def on_trash(self):
 		frappe.throw(_("Pool Log entries cannot be deleted"), frappe.PermissionError)
+
+
+def on_doctype_update() -> None:
+	"""Indexes of the rule checks: claims today per user (daily cap), and who lost a customer when
+	(cooldown)."""
+	frappe.db.add_index("Pool Log", ["to_user", "pool", "action", "at"], "claims_by_user")
+	frappe.db.add_index("Pool Log", ["pool_customer", "from_user"], "losses_by_customer")
