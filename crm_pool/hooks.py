@@ -12,3 +12,29 @@ fixtures = [
 ]
 
 after_install = "crm_pool.setup.install.after_install"
+
+# --- intake (收集): Custom Fields, the review Workflow, and the Lead / Customer hooks ---------------
+fixtures += [
+	{
+		"dt": "Custom Field",
+		"filters": [
+			["name", "in", ["Lead-uscc", "Lead-pool_customer", "Customer-uscc", "Customer-pool_customer"]]
+		],
+	},
+	{"dt": "Workflow State", "filters": [["name", "in", ["Pending", "Approved", "Rejected"]]]},
+	{"dt": "Workflow Action Master", "filters": [["name", "in", ["Approve", "Reject"]]]},
+	{"dt": "Workflow", "filters": [["name", "in", ["Pool Customer Review"]]]},
+]
+
+doc_events = {
+	"Lead": {
+		"before_validate": ["crm_pool.pool.intake.validate_party"],
+		"after_insert": ["crm_pool.pool.intake.lead_after_insert"],
+		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
+	},
+	"Customer": {
+		"before_validate": ["crm_pool.pool.intake.validate_party"],
+		"after_insert": ["crm_pool.pool.intake.customer_after_insert"],
+		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
+	},
+}
