@@ -573,6 +573,12 @@ def test_pool_counts_cannot_be_negative(field):
 		make_pool(**{field: -1})
 
 
+def test_pool_count_message_in_chinese():
+	frappe.local.lang = "zh"
+	with pytest.raises(frappe.ValidationError, match="每人最多保有客户数 不能为负数"):
+		make_pool(max_owned=-1)
+
+
 def test_pool_members_are_unique_and_get_their_full_names(make_user):
 	user = named_user(make_user, "李娜", SALES_USER)
 	pool = frappe.get_doc("Customer Pool", make_pool(members=[{"user": user}]))
