@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
+from crm_pool.pool import rules
+from crm_pool.setup.install import DEFAULT_POOL, make_default_pool
 from crm_pool.setup.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
 
 DEMO_PASSWORD = "CrmPool!2026"
@@ -50,6 +53,21 @@ SUFFIXES = ["有限公司", "有限责任公司", "股份有限公司"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN_NAMES = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 建华 志强".split()
 LEAD_SOURCES = ["市场调研", "客户咨询", "业务推广", "员工推荐", "展会"]
+# Administrative division codes (统一社会信用代码 characters 3-8) of the provinces.
+DIVISION_CODES = {
+	"上海": "310000",
+	"江苏": "320000",
+	"浙江": "330000",
+	"广东": "440000",
+	"福建": "350000",
+	"北京": "110000",
+	"天津": "120000",
+	"河北": "130000",
+	"四川": "510000",
+	"重庆": "500000",
+}
+# Regional pools (公海) by territory; leads of other regions go to the default pool.
+REGIONAL_POOLS = {"华东公海": "华东", "华南公海": "华南"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,7 @@ class DemoLead:
 	industry: str
 	source: str
 	owner: str | None  # None: unowned, a pool customer
+	uscc: str | None = None  # 统一社会信用代码, known for some leads
 
 
 def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
@@ -106,6 +125,7 @@ def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
 	try:
 		make_masters(company)
 		users = make_users(company)
+		make_pools(users)
 		rng = random.Random(seed)
 		leads = list(generate_leads(rng, count, [u for u in users if u.territory]))
 		created = insert_missing_leads(leads, commit)
@@ -245,6 +265,32 @@ def make_users(company: str) -> list[DemoUser]:
 	return list(DEMO_USERS)
 
 
+def make_pools(users: list[DemoUser]) -> None:
+	"""Regional pools 华东公海 and 华南公海 and the default pool 默认公海; members are the sales users of
+	the region (all of them for the default pool), the manager is a pool admin. Created when missing."""
+	manager = [{"user": u.email, "is_admin": 1} for u in users if SALES_MANAGER in u.roles]
+	for pool_name, region in REGIONAL_POOLS.items():
+		members = manager + [{"user": u.email} for u in users if u.territory == region]
+		get_or_insert(
+			"Customer Pool",
+			pool_name,
+			pool_name=pool_name,
+			territory=region,
+			enabled=1,
+			require_review=1,
+			members=members,
+		)
+	make_default_pool()
+	default = frappe.db.get_value("Customer Pool", {"is_default": 1}) or DEFAULT_POOL
+	if frappe.db.exists("Customer Pool", default) and not frappe.db.exists(
+		"Customer Pool Member", {"parenttype": "Customer Pool", "parent": default}
+	):
+		pool = frappe.get_doc("Customer Pool", default)
+		for member in manager + [{"user": u.email} for u in users if u.territory]:
+			pool.append("members", member)
+		pool.save(ignore_permissions=True)
+
+
 # --- leads, customers, invoices ------------------------------------------------------------------
 
 
@@ -258,7 +304,8 @@ def mobile(rng: random.Random) -> str:
 
 def generate_leads(rng: random.Random, count: int, sales_users: list[DemoUser]) -> Iterator[DemoLead]:
 	"""`count` distinct leads; about 40% owned by the salesperson of their region, the rest unowned."""
-	seen: set[str] = set()
+	seen: set[str] = set()  # normalized company names: intake refuses duplicates
+	mobiles: set[str] = set()
 	by_region = {u.territory: u.email for u in sales_users}
 	regions = list(REGIONS)
 	for i in range(count):
@@ -267,16 +314,21 @@ def generate_leads(rng: random.Random, count: int, sales_users: list[DemoUser]) 
 		city = rng.choice(REGIONS[region][province])
 		industry = rng.choice(list(INDUSTRIES))
 		name = ""
-		while not name or name in seen:
+		while not name or rules.normalize_company_name(name) in seen:
 			name = f"{city}{rng.choice(BRAND_WORDS)}{rng.choice(INDUSTRIES[industry])}{rng.choice(SUFFIXES)}"
-			if name in seen:
+			if rules.normalize_company_name(name) in seen:
 				name = f"{city}{rng.choice(BRAND_WORDS)}{rng.choice(BRAND_WORDS)}{rng.choice(INDUSTRIES[industry])}{rng.choice(SUFFIXES)}"
-		seen.add(name)
+		seen.add(rules.normalize_company_name(name))
 		owner = by_region.get(region) if rng.random() < 0.4 else None
+		contact = person_name(rng)
+		mobile_no = mobile(rng)
+		while mobile_no in mobiles:
+			mobile_no = mobile(rng)
+		mobiles.add(mobile_no)
 		yield DemoLead(
 			company_name=name,
-			lead_name=person_name(rng),
-			mobile_no=mobile(rng),
+			lead_name=contact,
+			mobile_no=mobile_no,
 			email_id=f"contact{i:07d}@lead.{EMAIL_DOMAIN}",
 			province=province,
 			city=city,
@@ -284,40 +336,72 @@ def generate_leads(rng: random.Random, count: int, sales_users: list[DemoUser]) 
 			industry=industry,
 			source=rng.choice(LEAD_SOURCES),
 			owner=owner,
+			uscc=demo_uscc(i, province) if i % 3 == 0 else None,
 		)
 
 
+def demo_uscc(index: int, province: str) -> str:
+	"""A valid, unique 统一社会信用代码 for the demo lead `index` (enterprise, province, check character)."""
+	first17 = f"91{DIVISION_CODES[province]}MA{index:07d}"
+	return first17 + rules.uscc_check_character(first17)
+
+
 def insert_missing_leads(leads: list[DemoLead], commit: bool = True) -> int:
-	"""Insert the leads whose email is not on the site yet, through the Lead controller."""
+	"""Insert the leads whose email is not on the site yet, through the Lead controller (and intake:
+	each lead becomes a pool customer). An owned lead is entered by its owner (首问负责)."""
 	existing = set(
 		frappe.get_all("Lead", filters={"email_id": ("like", f"%@lead.{EMAIL_DOMAIN}")}, pluck="email_id")
 	)
 	created = 0
-	for lead in leads:
-		if lead.email_id in existing:
-			continue
-		frappe.get_doc(
-			{
-				"doctype": "Lead",
-				"company_name": lead.company_name,
-				"lead_name": lead.lead_name,
-				"first_name": lead.lead_name,
-				"mobile_no": lead.mobile_no,
-				"email_id": lead.email_id,
-				"territory": lead.province,
-				"industry": lead.industry,
-				"source": lead.source,
-				"city": lead.city,
-				"state": lead.province,
-				"country": "China",
-				"lead_owner": lead.owner,
-				"status": "Lead",
-			}
-		).insert(ignore_permissions=True)
-		created += 1
-		if commit and created % 500 == 0:
-			frappe.db.commit()
+	with acting_as_owner() as act_as:
+		for lead in leads:
+			if lead.email_id in existing:
+				continue
+			act_as(lead.owner)
+			insert_lead(lead)
+			created += 1
+			if commit and created % 500 == 0:
+				frappe.db.commit()
 	return created
+
+
+@contextmanager
+def acting_as_owner():
+	"""act_as(user): the next records are made by `user` (None: the current user), so that assigning
+	a salesperson their own lead or customer notifies nobody; the user is restored afterwards."""
+	session_user = frappe.session.user
+
+	def act_as(user: str | None) -> None:
+		if (user or session_user) != frappe.session.user:
+			frappe.set_user(user or session_user)
+
+	try:
+		yield act_as
+	finally:
+		if frappe.session.user != session_user:
+			frappe.set_user(session_user)
+
+
+def insert_lead(lead: DemoLead) -> None:
+	frappe.get_doc(
+		{
+			"doctype": "Lead",
+			"company_name": lead.company_name,
+			"lead_name": lead.lead_name,
+			"first_name": lead.lead_name,
+			"mobile_no": lead.mobile_no,
+			"email_id": lead.email_id,
+			"territory": lead.province,
+			"industry": lead.industry,
+			"source": lead.source,
+			"city": lead.city,
+			"state": lead.province,
+			"country": "China",
+			"lead_owner": lead.owner,
+			"uscc": lead.uscc,
+			"status": "Lead",
+		}
+	).insert(ignore_permissions=True)
 
 
 def convert_some_leads(rng: random.Random, company: str) -> int:
@@ -331,18 +415,20 @@ def convert_some_leads(rng: random.Random, company: str) -> int:
 		order_by="email_id",
 	)
 	created = 0
-	for lead in leads:
-		# Decide from the seed, whatever the lead's current state, so re-runs stay deterministic.
-		if rng.random() >= 0.35 or lead.status == "Converted":
-			continue
-		if frappe.db.exists("Customer", {"lead_name": lead.name}):
-			continue
-		customer = make_customer(lead.name)
-		customer.customer_group = lead.industry
-		customer.account_manager = lead.lead_owner
-		customer.flags.ignore_permissions = True
-		customer.insert()
-		created += 1
+	with acting_as_owner() as act_as:
+		for lead in leads:
+			# Decide from the seed, whatever the lead's current state, so re-runs stay deterministic.
+			if rng.random() >= 0.35 or lead.status == "Converted":
+				continue
+			if frappe.db.exists("Customer", {"lead_name": lead.name}):
+				continue
+			act_as(lead.lead_owner)  # the owner converts their lead
+			customer = make_customer(lead.name)
+			customer.customer_group = lead.industry
+			customer.account_manager = lead.lead_owner
+			customer.flags.ignore_permissions = True
+			customer.insert()
+			created += 1
 	return created
 
 

@@ -13,6 +13,19 @@ fixtures = [
 
 after_install = "crm_pool.setup.install.after_install"
 
+# --- intake (收集): Custom Fields, the review Workflow, and the Lead / Customer hooks ---------------
+fixtures += [
+	{
+		"dt": "Custom Field",
+		"filters": [
+			["name", "in", ["Lead-uscc", "Lead-pool_customer", "Customer-uscc", "Customer-pool_customer"]]
+		],
+	},
+	{"dt": "Workflow State", "filters": [["name", "in", ["Pending", "Approved", "Rejected"]]]},
+	{"dt": "Workflow Action Master", "filters": [["name", "in", ["Approve", "Reject"]]]},
+	{"dt": "Workflow", "filters": [["name", "in", ["Pool Customer Review"]]]},
+]
+
 # --- ownership (claim, release, assign, lock) and record-level access ---------------------------
 app_include_js = ["/assets/crm_pool/js/pool_actions.js"]
 
@@ -35,7 +48,18 @@ has_permission = {
 	"Customer": "crm_pool.pool.permissions.has_party_permission",
 }
 
+# --- doc_events: intake (收集) and ownership (归属) on ERPNext's parties ---------------------------
 doc_events = {
-	"Lead": {"validate": ["crm_pool.pool.ownership.guard_party_owner"]},
-	"Customer": {"validate": ["crm_pool.pool.ownership.guard_party_owner"]},
+	"Lead": {
+		"before_validate": ["crm_pool.pool.intake.validate_party"],
+		"validate": ["crm_pool.pool.ownership.guard_party_owner"],
+		"after_insert": ["crm_pool.pool.intake.lead_after_insert"],
+		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
+	},
+	"Customer": {
+		"before_validate": ["crm_pool.pool.intake.validate_party"],
+		"validate": ["crm_pool.pool.ownership.guard_party_owner"],
+		"after_insert": ["crm_pool.pool.intake.customer_after_insert"],
+		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
+	},
 }

@@ -4,11 +4,36 @@ import frappe
 
 from crm_pool.setup.roles import POOL_MANAGER
 
+DEFAULT_POOL = "默认公海"
+
 
 def after_install() -> None:
-	"""Create the app's role (fixtures are synced only after this hook) and give it to Administrator."""
+	"""Create the app's role (fixtures are synced only after this hook) and give it to Administrator;
+	create the default pool."""
 	if not frappe.db.exists("Role", POOL_MANAGER):
 		frappe.get_doc({"doctype": "Role", "role_name": POOL_MANAGER, "desk_access": 1}).insert(
 			ignore_permissions=True
 		)
 	frappe.get_doc("User", "Administrator").add_roles(POOL_MANAGER)
+	make_default_pool()
+
+
+def make_default_pool() -> str | None:
+	"""Create the enabled default pool 默认公海 (new customers reviewed) unless a default pool or a
+	pool of that name exists. Idempotent; returns the name of the pool created, else None."""
+	if frappe.db.exists("Customer Pool", {"is_default": 1}) or frappe.db.exists(
+		"Customer Pool", DEFAULT_POOL
+	):
+		return None
+	pool = frappe.get_doc(
+		{
+			"doctype": "Customer Pool",
+			"pool_name": DEFAULT_POOL,
+			"enabled": 1,
+			"is_default": 1,
+			"require_review": 1,
+			"description": "新客户未匹配到区域公海时进入此公海。",
+		}
+	)
+	pool.insert(ignore_permissions=True)
+	return pool.name

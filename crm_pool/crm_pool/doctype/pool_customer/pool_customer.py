@@ -1,11 +1,23 @@
 # Copyright (c) 2026, crm_pool developers
 # For license information, please see license.txt
 
+"""Pool Customer (公海客户): one ERPNext party in a pool. Intake rules live in crm_pool.pool.intake;
+ownership changes are made by crm_pool.pool.ownership (set-based, not through this controller)."""
+
 from frappe.model.document import Document
+
+from crm_pool.pool import intake
 
 
 class PoolCustomer(Document):
-	pass
+	def validate(self):
+		intake.validate_pool_customer(self)
+
+	def after_insert(self):
+		intake.after_insert_pool_customer(self)
+
+	def on_update(self):
+		intake.log_review(self)
 
 
 def on_doctype_update() -> None:
