@@ -5,9 +5,6 @@ from __future__ import annotations
 import uuid
 
 import frappe
-from frappe.utils import now_datetime
-
-from crm_pool.pool.status import IN_POOL
 
 
 def make_pool(members: list[str] | tuple = (), admins: list[str] | tuple = (), **rules) -> str:
@@ -46,14 +43,13 @@ def make_lead(pool: str | None = None, owner: str | None = None, **fields) -> fr
 
 
 def make_pool_customer(pool: str, owner: str | None = None, **fields) -> str:
-	"""A pool customer standing for a new Lead: in the pool, or owned by `owner`. Returns its name."""
+	"""A pool customer standing for a new Lead (intake takes it into `pool`): in the pool, or owned by
+	`owner` through a manager's assignment. Returns its name."""
 	lead = make_lead(pool)
-	name = frappe.db.get_value("Pool Customer", {"lead": lead.name}) or make_pool_customer_for(
-		lead.name, pool
-	)
-	frappe.db.set_value(
-		"Pool Customer", name, {"status": IN_POOL, "pool": pool, **fields}, update_modified=False
-	)
+	name = frappe.db.get_value("Pool Customer", {"lead": lead.name})
+	assert name, "intake did not take the lead into the pool"
+	if fields:
+		frappe.db.set_value("Pool Customer", name, fields, update_modified=False)
 	if owner:
 		from crm_pool.pool import ownership
 
@@ -62,23 +58,3 @@ def make_pool_customer(pool: str, owner: str | None = None, **fields) -> str:
 		ownership.assign(name, owner, "test set-up")
 		frappe.set_user(user)
 	return name
-
-
-def make_pool_customer_for(lead: str, pool: str) -> str:
-	"""The Pool Customer of a Lead intake did not take (before the intake branch lands)."""
-	company_name = frappe.db.get_value("Lead", lead, "company_name")
-	doc = frappe.get_doc(
-		{
-			"doctype": "Pool Customer",
-			"customer_name": company_name,
-			"party_type": "Lead",
-			"party": lead,
-			"lead": lead,
-			"pool": pool,
-			"status": IN_POOL,
-			"review_status": "Approved",
-			"pool_entered_at": now_datetime(),
-		}
-	)
-	doc.insert(ignore_permissions=True)
-	return doc.name
