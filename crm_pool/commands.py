@@ -23,4 +23,23 @@ def crm_pool_demo(context, seed: int, count: int):
 		frappe.destroy()
 
 
-commands = [crm_pool_demo]
+@click.command("crm-pool-adopt")
+@pass_context
+def crm_pool_adopt(context):
+	"""Give every Lead and Customer without one a Pool Customer (set-based, idempotent)."""
+	import frappe
+
+	from crm_pool.pool.adopt import adopt_existing
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		result = adopt_existing()
+		click.echo(
+			f"adopted {result['customers']} customers and {result['leads']} leads in {result['seconds']} s"
+		)
+	finally:
+		frappe.destroy()
+
+
+commands = [crm_pool_demo, crm_pool_adopt]

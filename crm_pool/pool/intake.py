@@ -39,6 +39,7 @@ from crm_pool.pool.status import (
 	OWNED,
 	PENDING_REVIEW,
 	REVIEW,
+	owned_status,
 )
 from crm_pool.setup.roles import MANAGER_ROLES
 
@@ -247,13 +248,6 @@ def can_see(pool_customer: frappe._dict | Document, user: str | None = None) -> 
 	)
 
 
-def mask_name(name: str | None) -> str:
-	"""张伟 -> 张*, 王建国 -> 王**."""
-	if not name:
-		return ""
-	return name[0] + "*" * max(1, len(name) - 1)
-
-
 def duplicate_message(pc: frappe._dict | Document, kind: str | None = None) -> str:
 	"""Name the existing pool customer (customer code + name) and its owner, masked (张*) when the
 	current user may not see that customer."""
@@ -263,7 +257,7 @@ def duplicate_message(pc: frappe._dict | Document, kind: str | None = None) -> s
 		owner = pc.get("owner_name") or frappe.db.get_value("User", pc.get("owned_by"), "full_name")
 		owner = owner or pc.get("owned_by")
 		if not can_see(pc):
-			owner = mask_name(owner)
+			owner = rules.mask_person_name(owner)
 		return _("This customer already exists: {0} has the same {1}. Its owner is {2}.").format(
 			customer, kind_label(kind), owner
 		)
@@ -432,7 +426,7 @@ def create_pool_customer(
 
 	now = now_datetime()
 	if owner:
-		status, fields = OWNED, {"claimed_at": now}
+		status, fields = owned_status(party_type), {"claimed_at": now}
 	elif settings.require_review:
 		status, fields = PENDING_REVIEW, {}
 	else:

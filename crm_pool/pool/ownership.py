@@ -16,7 +16,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, get_fullname, getdate, now_datetime
 
-from crm_pool.pool import followup, mirror
+from crm_pool.pool import followup, mirror, rules
 from crm_pool.pool.log import log_change
 from crm_pool.pool.status import (
 	ASSIGN,
@@ -31,6 +31,7 @@ from crm_pool.pool.status import (
 	RELEASE,
 	TRANSFER,
 	UNLOCK,
+	owned_status,
 )
 from crm_pool.setup.roles import MANAGER_ROLES
 
@@ -192,7 +193,7 @@ def display_owner(pc: frappe._dict) -> str:
 	name = get_fullname(pc.owned_by)
 	if pc.owned_by == frappe.session.user or can_manage(pc.pool):
 		return name
-	return name[:1] + "*" * max(len(name) - 1, 1)
+	return rules.mask_person_name(name)
 
 
 # --- the rules -------------------------------------------------------------------------------------
@@ -251,11 +252,6 @@ def check_cooldown(pc: frappe._dict, rules: frappe._dict, user: str) -> None:
 			PoolRuleError,
 			title=_("Cooldown"),
 		)
-
-
-def owned_status(pc: frappe._dict) -> str:
-	"""An owned Customer (not a Lead) is 已转化 converted; otherwise 已领取 owned."""
-	return CONVERTED if pc.party_type == "Customer" else OWNED
 
 
 # --- actions ---------------------------------------------------------------------------------------
@@ -365,7 +361,7 @@ def unlock(pool_customer: str, reason: str | None = None) -> frappe._dict:
 	frappe.db.sql(
 		"""UPDATE `tabPool Customer` SET status = %s, lock_reason = NULL, modified = %s, modified_by = %s
 		WHERE name = %s""",
-		(owned_status(pc), now_datetime(), frappe.session.user, pc.name),
+		(owned_status(pc.party_type), now_datetime(), frappe.session.user, pc.name),
 	)
 	log_change(
 		pc.name,
@@ -392,7 +388,16 @@ def set_owner(
 			"""UPDATE `tabPool Customer` SET status = %s, owned_by = %s, owner_name = %s, claimed_at = %s,
 			previous_owner = COALESCE(%s, previous_owner), reminder_sent_at = NULL,
 			modified = %s, modified_by = %s WHERE name = %s""",
-			(owned_status(pc), user, get_fullname(user), now, previous, now, frappe.session.user, pc.name),
+			(
+				owned_status(pc.party_type),
+				user,
+				get_fullname(user),
+				now,
+				previous,
+				now,
+				frappe.session.user,
+				pc.name,
+			),
 		)
 	else:
 		frappe.db.sql(

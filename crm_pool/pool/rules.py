@@ -218,3 +218,10 @@ def mask_address(address: str | None, province: str | None = None, city: str | N
 	if match := CITY_PART.match(text):
 		kept, text = kept + match.group(1), text[match.end() :]
 	return kept + (MASK if text else "")
+
+
+def mask_person_name(name: str | None) -> str:
+	"""A person's name as non-owners see it: 张伟 -> 张*, 王建国 -> 王**."""
+	if not name:
+		return ""
+	return name[0] + "*" * max(1, len(name) - 1)

@@ -12,3 +12,8 @@ HAS_OWNER = (OWNED, LOCKED, CONVERTED)
 # Pool Log actions
 INTAKE, REVIEW, CLAIM, RELEASE, RECYCLE = "Intake", "Review", "Claim", "Release", "Recycle"
 ASSIGN, LOCK, UNLOCK, CONVERT, TRANSFER, MERGE = "Assign", "Lock", "Unlock", "Convert", "Transfer", "Merge"
+
+
+def owned_status(party_type: str) -> str:
+	"""The status of an owned pool customer: a Customer is 已转化 converted, a Lead 已领取 owned."""
+	return CONVERTED if party_type == "Customer" else OWNED

@@ -9,13 +9,16 @@ DEFAULT_POOL = "默认公海"
 
 def after_install() -> None:
 	"""Create the app's role (fixtures are synced only after this hook) and give it to Administrator;
-	create the default pool."""
+	create the default pool and adopt the existing Leads and Customers into it."""
 	if not frappe.db.exists("Role", POOL_MANAGER):
 		frappe.get_doc({"doctype": "Role", "role_name": POOL_MANAGER, "desk_access": 1}).insert(
 			ignore_permissions=True
 		)
 	frappe.get_doc("User", "Administrator").add_roles(POOL_MANAGER)
 	make_default_pool()
+	from crm_pool.pool.adopt import adopt_existing
+
+	adopt_existing()  # Leads and Customers that were there before the app
 
 
 def make_default_pool() -> str | None:

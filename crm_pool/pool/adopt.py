@@ -1,0 +1,162 @@
+"""Adoption: bring the Leads and Customers that predate crm_pool into the pools (SPEC §1), so every
+party has its Pool Customer and every form tells its pool status.
+
+Runs after install, as a patch on existing sites, and on demand (`bench --site S crm-pool-adopt`).
+Set-based: parties are read in chunks, their pool customer rows computed with intake's own rules
+(masks, dedupe keys, pool by territory) and written with one bulk INSERT per chunk, their INTAKE log
+entries likewise, and the party's link back with one UPDATE … JOIN. No controller runs per row.
+
+- A party with an owner (Lead.lead_owner / Customer.account_manager: an enabled user other than
+  Administrator) is adopted as owned by them; others enter their pool directly (they are known to
+  the company already: no review). ERPNext's owner field already shows the owner.
+- A Customer made from a Lead (Customer.lead_name) is adopted once, as that Lead's Pool Customer.
+- Existing duplicates are adopted as they are (reported by the dedupe keys later), never refused.
+"""
+
+from __future__ import annotations
+
+import time
+
+import frappe
+from frappe.utils import now_datetime
+
+from crm_pool.pool import intake
+from crm_pool.pool.status import CONVERTED, IN_POOL, INTAKE, LOCKED, OWNED, owned_status
+
+SERIES = "PC-.YYYY.-.#####"
+REASON = "adopted existing"  # Pool Log reason of adopted parties
+CHUNK = 2000
+PC_COLUMNS = (
+	"name", "creation", "modified", "owner", "modified_by", "docstatus", "idx", "naming_series",
+	"party_type", "party", "lead", "customer", "pool", "status", "review_status", "owned_by", "owner_name",
+	"claimed_at", "pool_entered_at", *intake.PROFILE_FIELDS,
+)  # fmt: skip
+LOG_COLUMNS = (
+	"name", "creation", "modified", "owner", "modified_by", "docstatus", "idx",
+	"pool_customer", "customer_name", "action", "to_user", "pool", "by_user", "at", "reason",
+)  # fmt: skip
+LEAD_FIELDS = (
+	"name", "company_name", "lead_name", "first_name", "lead_owner", "territory", "industry", "source",
+	"mobile_no", "phone", "email_id", "uscc", "state", "city",
+)  # fmt: skip
+CUSTOMER_FIELDS = (
+	"name", "customer_name", "customer_type", "account_manager", "territory", "industry", "customer_group",
+	"mobile_no", "email_id", "uscc", "customer_primary_contact", "primary_address", "lead_name",
+)  # fmt: skip
+
+
+def reserve_names(count: int) -> list[str]:
+	"""`count` consecutive names of the Pool Customer naming series, reserved in one UPDATE."""
+	prefix = SERIES.replace(".YYYY.", now_datetime().strftime("%Y")).replace(".#####", "").replace(".", "")
+	frappe.db.sql("INSERT IGNORE INTO `tabSeries` (name, current) VALUES (%s, 0)", prefix)
+	current = frappe.db.sql("SELECT current FROM `tabSeries` WHERE name = %s FOR UPDATE", prefix)[0][0]
+	frappe.db.sql("UPDATE `tabSeries` SET current = current + %s WHERE name = %s", (count, prefix))
+	return [f"{prefix}{n:05d}" for n in range(current + 1, current + count + 1)]
+
+
+def owners() -> dict[str, str]:
+	"""Enabled users who may own customers, with their full names."""
+	return {
+		u.name: u.full_name or u.name
+		for u in frappe.get_all(
+			"User", filters={"enabled": 1, "user_type": "System User"}, fields=["name", "full_name"]
+		)
+		if u.name not in intake.NOT_AN_OWNER
+	}
+
+
+def pending(doctype: str, fields: tuple[str, ...], after: str, limit: int) -> list[frappe._dict]:
+	"""The next parties of `doctype` (by name, after `after`) that have no Pool Customer yet."""
+	link = "lead" if doctype == "Lead" else "customer"
+	columns = ", ".join(f"p.`{f}`" for f in fields if frappe.db.has_column(doctype, f))
+	extra = ""
+	if doctype == "Lead":  # a converted lead is adopted through its Customer
+		extra = "AND NOT EXISTS (SELECT 1 FROM `tabCustomer` c WHERE c.lead_name = p.name)"
+	rows = frappe.db.sql(
+		f"""SELECT {columns} FROM `tab{doctype}` p
+		WHERE p.name > %(after)s {extra}
+		AND NOT EXISTS (SELECT 1 FROM `tabPool Customer` pc WHERE pc.{link} = p.name)
+		ORDER BY p.name LIMIT %(limit)s""",
+		{"after": after, "limit": limit},
+		as_dict=True,
+	)
+	for row in rows:
+		row.doctype = doctype
+	return rows
+
+
+def adopt(doctype: str, chunk: int = CHUNK, commit: bool = True) -> int:
+	"""Adopt every party of `doctype` without a Pool Customer; returns how many were adopted."""
+	fields = LEAD_FIELDS if doctype == "Lead" else CUSTOMER_FIELDS
+	owner_field = "lead_owner" if doctype == "Lead" else "account_manager"
+	users, pools, adopted, after = owners(), {}, 0, ""
+	while rows := pending(doctype, fields, after, chunk):
+		after = rows[-1].name
+		now = now_datetime()
+		names = reserve_names(len(rows))
+		pc_rows, log_rows = [], []
+		for name, row in zip(names, rows, strict=True):
+			profile = intake.party_profile(row)
+			territory = profile.get("territory")
+			if territory not in pools:
+				pools[territory] = intake.choose_pool(territory)
+			pool = pools[territory]
+			if not pool:
+				continue
+			owner = row.get(owner_field) if row.get(owner_field) in users else None
+			pc = {
+				"name": name, "creation": now, "modified": now, "owner": "Administrator",
+				"modified_by": "Administrator", "docstatus": 0, "idx": 0, "naming_series": SERIES,
+				"party_type": doctype, "party": row.name,
+				"lead": row.name if doctype == "Lead" else row.get("lead_name"),
+				"customer": row.name if doctype == "Customer" else None,
+				"pool": pool, "status": owned_status(doctype) if owner else IN_POOL,
+				"review_status": intake.REVIEW_APPROVED, "owned_by": owner,
+				"owner_name": users.get(owner) if owner else None,
+				"claimed_at": now if owner else None, "pool_entered_at": None if owner else now,
+				**profile,
+			}  # fmt: skip
+			pc_rows.append(tuple(pc.get(c) for c in PC_COLUMNS))
+			log_rows.append(
+				(frappe.generate_hash(length=12), now, now, "Administrator", "Administrator", 0, 0,
+				 name, pc["customer_name"], INTAKE, owner, pool, frappe.session.user, now, REASON)
+			)  # fmt: skip
+		frappe.db.bulk_insert("Pool Customer", PC_COLUMNS, pc_rows)
+		frappe.db.bulk_insert("Pool Log", LOG_COLUMNS, log_rows)
+		adopted += len(pc_rows)
+		if commit:
+			frappe.db.commit()
+	link_back(doctype)
+	if commit:
+		frappe.db.commit()
+	return adopted
+
+
+def link_back(doctype: str) -> None:
+	"""Fill the party's read-only pool_customer link, one UPDATE … JOIN."""
+	link = "lead" if doctype == "Lead" else "customer"
+	frappe.db.sql(
+		f"""UPDATE `tab{doctype}` p JOIN `tabPool Customer` pc ON pc.{link} = p.name
+		SET p.pool_customer = pc.name WHERE COALESCE(p.pool_customer, '') != pc.name"""
+	)
+
+
+def link_converted() -> None:
+	"""Customers made from an adopted Lead outside crm_pool's hooks take over its Pool Customer."""
+	frappe.db.sql(
+		f"""UPDATE `tabPool Customer` pc JOIN `tabCustomer` c ON c.lead_name = pc.lead
+		SET pc.customer = c.name, pc.party_type = 'Customer', pc.party = c.name,
+			pc.status = IF(pc.status IN ('{OWNED}', '{LOCKED}'), '{CONVERTED}', pc.status)
+		WHERE pc.customer IS NULL"""
+	)
+
+
+def adopt_existing(commit: bool = True, chunk: int = CHUNK) -> dict:
+	"""Adopt the Customers (with their Leads), then the remaining Leads. Idempotent."""
+	started = time.monotonic()
+	if not intake.default_pool() and not frappe.db.exists("Customer Pool", {"enabled": 1}):
+		return {"customers": 0, "leads": 0, "seconds": 0.0}
+	link_converted()
+	customers = adopt("Customer", chunk, commit)
+	leads = adopt("Lead", chunk, commit)
+	return {"customers": customers, "leads": leads, "seconds": round(time.monotonic() - started, 1)}
