@@ -449,7 +449,12 @@ def test_a_new_customer_enters_the_pool_with_its_contact(make_user):
 	customer.flags.pool = pool
 	customer.insert()
 	pc = pool_customer_of("Customer", customer.name)
-	assert (pc.status, pc.owned_by, pc.customer, pc.lead) == (OWNED, owner, customer.name, None)
+	assert (pc.status, pc.owned_by, pc.customer, pc.lead) == (
+		CONVERTED,
+		owner,
+		customer.name,
+		None,
+	)  # a Customer owned is 已转化
 	assert (pc.mobile_masked, pc.email_masked) == ("135****5678", "Li***@Example.cn")
 	assert pc.mobile_key == hashlib.sha256(b"13512345678").hexdigest()
 	assert frappe.db.get_value("Customer", customer.name, "pool_customer") == pc.name
