@@ -18,13 +18,14 @@ from __future__ import annotations
 import time
 
 import frappe
+from frappe import _
 from frappe.utils import now_datetime
 
 from crm_pool.pool import intake
 from crm_pool.pool.status import CONVERTED, IN_POOL, INTAKE, LOCKED, OWNED, owned_status
 
 SERIES = "PC-.YYYY.-.#####"
-REASON = "adopted existing"  # Pool Log reason of adopted parties
+REASON = "Adopted from existing records"  # Pool Log reason of adopted parties (translated when written)
 CHUNK = 2000
 PC_COLUMNS = (
 	"name", "creation", "modified", "owner", "modified_by", "docstatus", "idx", "naming_series",
@@ -119,7 +120,7 @@ def adopt(doctype: str, chunk: int = CHUNK, commit: bool = True) -> int:
 			pc_rows.append(tuple(pc.get(c) for c in PC_COLUMNS))
 			log_rows.append(
 				(frappe.generate_hash(length=12), now, now, "Administrator", "Administrator", 0, 0,
-				 name, pc["customer_name"], INTAKE, owner, pool, frappe.session.user, now, REASON)
+				 name, pc["customer_name"], INTAKE, owner, pool, frappe.session.user, now, _(REASON))
 			)  # fmt: skip
 		frappe.db.bulk_insert("Pool Customer", PC_COLUMNS, pc_rows)
 		frappe.db.bulk_insert("Pool Log", LOG_COLUMNS, log_rows)

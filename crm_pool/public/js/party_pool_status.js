@@ -11,7 +11,7 @@ function crm_pool_party_refresh(frm) {
 			const s = r.message;
 			if (!s || !s.name) return;
 			const color = crm_pool.status_indicator[s.status] || "grey";
-			const owner = s.owner_name ? ` · ${__("Owner")}: ${frappe.utils.escape_html(s.owner_name)}` : "";
+			const owner = s.owner_name ? ` · ${__("Owned By")}: ${frappe.utils.escape_html(s.owner_name)}` : "";
 			frm.dashboard.add_comment(
 				`<b>${__("Customer Pool")}</b>: <a href="/app/pool-customer/${s.name}">${s.name}</a> ·
 				${frappe.utils.escape_html(s.pool_name || s.pool)} · <span class="indicator-pill ${color}">${s.status_label}</span>${owner}`,
