@@ -6,3 +6,10 @@ from frappe.model.document import Document
 
 class PoolCustomer(Document):
 	pass
+
+
+def on_doctype_update() -> None:
+	"""Indexes of the recycle scan (crm_pool.pool.followup)."""
+	from crm_pool.pool.followup import add_indexes
+
+	add_indexes()
