@@ -7,7 +7,7 @@ import frappe
 import pytest
 from frappe.utils import get_datetime, now_datetime
 
-from crm_pool.pool import recycle
+from crm_pool.pool import mirror, recycle
 from crm_pool.pool.status import CONVERTED, IN_POOL, LOCKED, OWNED, RECYCLE
 from tests.recycle_helpers import (
 	convert_to_customer,
@@ -51,12 +51,22 @@ def pool() -> str:
 
 def notifications(user: str) -> list[frappe._dict]:
 	return frappe.get_all(
-		"Notification Log", filters={"for_user": user}, fields=["subject", "email_content", "type", "link"]
+		"Notification Log",
+		filters={"for_user": user, "type": "Alert"},
+		fields=["subject", "email_content", "type", "link"],
 	)
 
 
 def queued_mails(user: str) -> int:
-	return frappe.db.count("Email Queue Recipient", {"recipient": user})
+	"""Mails queued for `user` by the recycle job (not Frappe's own assignment mails)."""
+	return len(
+		frappe.db.sql(
+			"""SELECT q.name FROM `tabEmail Queue` q
+			JOIN `tabEmail Queue Recipient` r ON r.parent = q.name
+			WHERE r.recipient = %s AND q.message LIKE %s""",
+			(user, "%" + "public pool" + "%"),
+		)
+	)
 
 
 def recycle_logs(pc_name: str) -> list[frappe._dict]:
@@ -74,6 +84,9 @@ def test_the_daily_job_recycles_past_due_customers_and_tells_the_owner(
 	due2 = make_pool_customer(pool, owner, claimed_days_ago=40)
 	fresh = make_pool_customer(pool, owner, claimed_days_ago=20)
 	assert get_datetime(due.recycle_due_at) < now_datetime()
+	for pc in (due, fresh):
+		mirror.mirror_owner(pc, None)  # the owner's Frappe assignment on the Lead
+	assert mirror.assigned_users("Lead", due.lead) == [owner]
 
 	run_scheduled("crm_pool.pool.recycle.run_daily")
 
@@ -84,11 +97,21 @@ def test_the_daily_job_recycles_past_due_customers_and_tells_the_owner(
 		assert row.claimed_at is None and row.recycle_due_at is None and row.reminder_sent_at is None
 		assert row.released_at and row.pool_entered_at
 		assert frappe.db.get_value("Lead", pc.lead, "lead_owner") is None
+		assert mirror.assigned_users("Lead", pc.lead) == []
 		(entry,) = recycle_logs(pc.name)
 		assert entry.from_user == owner and entry.to_user is None and entry.pool == pool
 		assert entry.rule == "no_followup:30d"
 	assert pool_customer(fresh.name).status == OWNED
 	assert not recycle_logs(fresh.name)
+	assert (
+		frappe.db.get_value("ToDo", {"reference_name": due.lead, "allocated_to": owner}, "status")
+		== "Cancelled"
+	)
+	assert (
+		frappe.db.get_value("ToDo", {"reference_name": fresh.lead, "allocated_to": owner}, "status") == "Open"
+	)
+	assert mirror.assigned_users("Lead", fresh.lead) == [owner]
+	assert frappe.db.get_value("Lead", fresh.lead, "lead_owner") == owner
 
 	# one notification and one mail for the owner, naming both customers
 	(note,) = notifications(owner)

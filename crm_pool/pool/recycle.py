@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import frappe
 from frappe import _
+from frappe.translate import get_user_lang
 from frappe.utils import escape_html, format_datetime, get_datetime, now_datetime
 
 from crm_pool.pool import log, mirror
@@ -64,8 +65,7 @@ def _create_temp_table(table: str) -> None:
 			owned_by VARCHAR(140),
 			customer_name VARCHAR(140),
 			due_at DATETIME(6),
-			rule VARCHAR(140),
-			KEY owned_by (owned_by)
+			rule VARCHAR(140)
 		) ENGINE=InnoDB"""
 	)
 
@@ -209,7 +209,7 @@ def _notify_owners(table: str, compose, link: str) -> int:
 	):
 		listed[row.owned_by].append(row)
 	for owner, count in totals.items():
-		lang = frappe.translate.get_user_lang(owner)
+		lang = get_user_lang(owner)
 		subject, message = compose(count, listed[owner], lang)
 		_notify(owner, subject, message, link.format(owner=quote(owner)))
 	return len(totals)
