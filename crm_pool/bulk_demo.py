@@ -91,14 +91,14 @@ def make_bulk(count: int, commit: bool = True) -> dict:
 			clear_bulk(commit=commit)
 			ensure_pool()
 			existing = 0
-		inserted = 0
+		inserted, insert_started = 0, time.monotonic()
 		for start in range(existing + 1, count + 1, CHUNK):
 			end = min(start + CHUNK - 1, count)
 			_insert_rows(start, end)
 			inserted += end - start + 1
 			if commit:
 				frappe.db.commit()
-		insert_seconds = time.monotonic() - started
+		insert_seconds = time.monotonic() - insert_started
 		apply_state()
 		if commit:
 			frappe.db.commit()

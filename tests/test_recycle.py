@@ -7,6 +7,7 @@ import frappe
 import pytest
 from frappe.utils import get_datetime, now_datetime
 
+from crm_pool import bulk_demo
 from crm_pool.pool import mirror, recycle
 from crm_pool.pool.status import CONVERTED, IN_POOL, LOCKED, OWNED, RECYCLE
 from tests.recycle_helpers import (
@@ -268,3 +269,27 @@ def test_zh_messages(owner):
 	assert recycle.rule_label("no_deal:90d", "zh") == "90 天未成交"
 	subject, _ = recycle._reminder_message(2, [], "zh")
 	assert subject == "您有 2 个客户即将被回收到公海"
+
+
+def test_bulk_demo_data_is_recycled_set_based_and_removable():
+	summary = bulk_demo.make_bulk(400, commit=False)
+	assert summary["total"] == 400 and summary["inserted"] == 400
+	assert summary["by_status"][OWNED] > 0 and summary["by_status"][LOCKED] > 0
+	assert 0 < summary["past_due"] < summary["by_status"][OWNED]
+	assert frappe.db.count(
+		"Lead", {"name": ("like", bulk_demo.LEAD_PREFIX + "%"), "lead_owner": ("is", "set")}
+	) == (summary["by_status"][OWNED] + summary["by_status"][LOCKED])
+
+	result = recycle.recycle_due()
+	assert result["recycled"] == summary["past_due"]
+	assert (
+		frappe.db.count("Pool Log", {"action": RECYCLE, "pool": bulk_demo.BULK_POOL}) == summary["past_due"]
+	)
+	assert bulk_demo.state_summary()["past_due"] == 0
+
+	bulk_demo.apply_state()  # the reference state again
+	assert bulk_demo.state_summary()["past_due"] == summary["past_due"]
+
+	deleted = bulk_demo.clear_bulk(commit=False)
+	assert deleted["Pool Customer"] == 400 and deleted["Lead"] == 400
+	assert not frappe.db.exists("Customer Pool", bulk_demo.BULK_POOL)
