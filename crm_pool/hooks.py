@@ -14,19 +14,18 @@ fixtures = [
 after_install = "crm_pool.setup.install.after_install"
 
 # --- recycle: follow-up tracking (last follow-up / last deal), daily recycle and reminders ---------
-_FOLLOWUP = "crm_pool.pool.followup"
 doc_events = {
-	"Communication": {"on_update": [f"{_FOLLOWUP}.on_communication"]},
-	"Comment": {"on_update": [f"{_FOLLOWUP}.on_comment"]},
-	"Event": {"on_update": [f"{_FOLLOWUP}.on_event"]},
-	"ToDo": {"on_update": [f"{_FOLLOWUP}.on_todo"]},
-	"Lead": {"on_update": [f"{_FOLLOWUP}.on_notes_parent"]},
-	"Prospect": {"on_update": [f"{_FOLLOWUP}.on_notes_parent"]},
-	"Opportunity": {"on_update": [f"{_FOLLOWUP}.on_opportunity"]},
-	"Quotation": {"on_update": [f"{_FOLLOWUP}.on_quotation"]},
-	"Sales Order": {"on_submit": [f"{_FOLLOWUP}.on_deal"]},
-	"Sales Invoice": {"on_submit": [f"{_FOLLOWUP}.on_deal"]},
-	"Customer Pool": {"on_update": [f"{_FOLLOWUP}.on_pool_update"]},
+	"Communication": {"on_update": ["crm_pool.pool.followup.on_communication"]},
+	"Comment": {"on_update": ["crm_pool.pool.followup.on_comment"]},
+	"Event": {"on_update": ["crm_pool.pool.followup.on_event"]},
+	"ToDo": {"on_update": ["crm_pool.pool.followup.on_todo"]},
+	"Lead": {"on_update": ["crm_pool.pool.followup.on_notes_parent"]},
+	"Prospect": {"on_update": ["crm_pool.pool.followup.on_notes_parent"]},
+	"Opportunity": {"on_update": ["crm_pool.pool.followup.on_opportunity"]},
+	"Quotation": {"on_update": ["crm_pool.pool.followup.on_quotation"]},
+	"Sales Order": {"on_submit": ["crm_pool.pool.followup.on_deal"]},
+	"Sales Invoice": {"on_submit": ["crm_pool.pool.followup.on_deal"]},
+	"Customer Pool": {"on_update": ["crm_pool.pool.followup.on_pool_update"]},
 }
 
 scheduler_events = {

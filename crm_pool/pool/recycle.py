@@ -20,7 +20,13 @@ from frappe.translate import get_user_lang
 from frappe.utils import escape_html, format_datetime, get_datetime, now_datetime
 
 from crm_pool.pool import log, mirror
-from crm_pool.pool.followup import OPEN_OPPORTUNITY_STATUSES, RECYCLABLE, RULE_JOINS_SQL, RULE_SQL
+from crm_pool.pool.followup import (
+	DUE_INDEX,
+	OPEN_OPPORTUNITY_STATUSES,
+	RECYCLABLE,
+	RULE_JOINS_SQL,
+	RULE_SQL,
+)
 from crm_pool.pool.status import IN_POOL, RECYCLE
 
 # How many customers a notification or an email lists by name (the rest are counted).
@@ -84,13 +90,16 @@ def recycle_due(now: datetime | str | None = None) -> dict:
 	Returns {"recycled": n, "owners": k, "seconds": s}."""
 	started = time.monotonic()
 	now = get_datetime(now) if now else now_datetime()
+	# The selection locks what it reads (FOR UPDATE), so a claim or follow-up cannot slip in
+	# between it and the UPDATE; the (status, recycle_due_at) index keeps the scan, and the locks,
+	# to the due customers.
 	_create_temp_table(DUE_TABLE)
 	try:
 		frappe.db.sql(
 			f"""
 			INSERT INTO `{DUE_TABLE}` (name, owned_by, customer_name, due_at, rule)
 			SELECT pc.name, pc.owned_by, pc.customer_name, pc.recycle_due_at, {RULE_SQL}
-			FROM `tabPool Customer` pc {RULE_JOINS_SQL}
+			FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
 			WHERE pc.status IN ({_RECYCLABLE}) AND pc.recycle_due_at <= %(now)s
 				AND NOT {EXEMPT_SQL}
 			FOR UPDATE
@@ -153,7 +162,7 @@ def send_reminders(now: datetime | str | None = None) -> dict:
 			f"""
 			INSERT INTO `{REMIND_TABLE}` (name, owned_by, customer_name, due_at, rule)
 			SELECT pc.name, pc.owned_by, pc.customer_name, pc.recycle_due_at, {RULE_SQL}
-			FROM `tabPool Customer` pc {RULE_JOINS_SQL}
+			FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
 			WHERE pc.status IN ({_RECYCLABLE})
 				AND pc.recycle_due_at > %(now)s
 				AND pc.recycle_due_at <= DATE_ADD(%(now)s, INTERVAL %(horizon)s DAY)
