@@ -42,4 +42,26 @@ def crm_pool_adopt(context):
 		frappe.destroy()
 
 
-commands = [crm_pool_demo, crm_pool_adopt]
+@click.command("crm-pool-bulk")
+@click.option("--count", default=100_000, show_default=True, help="pool customers (and leads) to hold")
+@click.option("--clear", is_flag=True, help="remove the bulk leads, pool customers and their pool")
+@pass_context
+def crm_pool_bulk(context, count: int, clear: bool):
+	"""Bulk demo data for benchmarks: N leads + N pool customers, inserted set-based."""
+	import frappe
+
+	from crm_pool import bulk_demo
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		if clear:
+			click.echo(f"deleted: {bulk_demo.clear_bulk()}")
+		else:
+			click.echo(bulk_demo.format_summary(bulk_demo.make_bulk(count)))
+	finally:
+		frappe.destroy()
+
+
+commands = [crm_pool_demo, crm_pool_adopt, crm_pool_bulk]

@@ -48,13 +48,13 @@ has_permission = {
 	"Customer": "crm_pool.pool.permissions.has_party_permission",
 }
 
-# --- doc_events: intake (收集) and ownership (归属) on ERPNext's parties ---------------------------
+# --- doc_events: intake (收集), ownership (归属) and follow-up tracking (跟进) -------------------------
 doc_events = {
 	"Lead": {
 		"before_validate": ["crm_pool.pool.intake.validate_party"],
 		"validate": ["crm_pool.pool.ownership.guard_party_owner"],
 		"after_insert": ["crm_pool.pool.intake.lead_after_insert"],
-		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
+		"on_update": ["crm_pool.pool.intake.sync_pool_customer", "crm_pool.pool.followup.on_notes_parent"],
 	},
 	"Customer": {
 		"before_validate": ["crm_pool.pool.intake.validate_party"],
@@ -62,4 +62,19 @@ doc_events = {
 		"after_insert": ["crm_pool.pool.intake.customer_after_insert"],
 		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
 	},
+	"Prospect": {"on_update": ["crm_pool.pool.followup.on_notes_parent"]},
+	"Communication": {"on_update": ["crm_pool.pool.followup.on_communication"]},
+	"Comment": {"on_update": ["crm_pool.pool.followup.on_comment"]},
+	"Event": {"on_update": ["crm_pool.pool.followup.on_event"]},
+	"ToDo": {"on_update": ["crm_pool.pool.followup.on_todo"]},
+	"Opportunity": {"on_update": ["crm_pool.pool.followup.on_opportunity"]},
+	"Quotation": {"on_update": ["crm_pool.pool.followup.on_quotation"]},
+	"Sales Order": {"on_submit": ["crm_pool.pool.followup.on_deal"]},
+	"Sales Invoice": {"on_submit": ["crm_pool.pool.followup.on_deal"]},
+	"Customer Pool": {"on_update": ["crm_pool.pool.followup.on_pool_update"]},
+}
+
+# --- recycle (回收): the daily job sends reminders, then returns due customers to the pool ---------
+scheduler_events = {
+	"daily": ["crm_pool.pool.recycle.run_daily"],
 }

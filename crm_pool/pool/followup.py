@@ -1,5 +1,287 @@
-"""Placeholder on the ownership branch; the recycle branch owns this module (recompute_due)."""
+"""Follow-up (跟进) and the recycle due date of pool customers (SPEC §2).
+
+"Last follow-up at" is whatever ERPNext already records touching the party: a Communication, a
+Comment, an Event, a closed ToDo, a CRM Note, an Opportunity or a Quotation; a submitted Sales Order
+or Sales Invoice is a deal (and a follow-up too). The doc_events in hooks.py call the `on_*` handlers
+below, so the dates stay current without rescanning anything: each handler resolves the touched
+parties to their Pool Customers with one indexed query, moves the dates forward with one UPDATE and
+recomputes the due date of those customers only.
+
+The due date (`recycle_due_at`) of an owned or converted customer is the earliest of
+  - (last follow-up or claimed_at, whichever is later) + the no-follow-up days, and
+  - (last deal or claimed_at, whichever is later) + the no-deal days,
+where the pool's days are overridden by the pool's grade rule for the customer's grade (a grade
+rule's 0 keeps the pool's days). A rule of 0 days never recycles; customers that are not owned,
+and locked ones, have no due date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import frappe
+from frappe.utils import get_datetime, now_datetime
+
+from crm_pool.pool.status import CONVERTED, OWNED
+
+# Recycling applies to these statuses only (LOCKED is exempt, the others have no owner).
+RECYCLABLE = (OWNED, CONVERTED)
+# Opportunity statuses that count as open (exemption "open Opportunity").
+OPEN_OPPORTUNITY_STATUSES = ("Open", "Quotation", "Replied")
+# A pool with more owned customers than this recomputes its due dates in a background job.
+LARGE_POOL = 20_000
+CHUNK = 5_000
+
+PARTY_DOCTYPES = ("Lead", "Customer", "Prospect")
+# Composite index names added by `add_indexes`.
+DUE_INDEX = "crm_pool_status_due"
+OPPORTUNITY_INDEX = "crm_pool_party_status"
+
+
+# --- resolving parties to pool customers ---------------------------------------------------------
+
+
+def parties_of(links: Iterable[tuple[str | None, str | None]]) -> list[tuple[str, str]]:
+	"""The (party_type, party) pairs behind ERPNext links: Lead, Customer and Prospect as they are,
+	an Opportunity as its party (Lead, Customer or Prospect); anything else is ignored."""
+	parties: set[tuple[str, str]] = set()
+	opportunities: set[str] = set()
+	for doctype, name in links:
+		if not doctype or not name:
+			continue
+		if doctype in PARTY_DOCTYPES:
+			parties.add((doctype, name))
+		elif doctype == "Opportunity":
+			opportunities.add(name)
+	if opportunities:
+		for party_type, party in frappe.db.sql(
+			"SELECT opportunity_from, party_name FROM `tabOpportunity` WHERE name IN %(names)s",
+			{"names": tuple(opportunities)},
+		):
+			if party_type in PARTY_DOCTYPES and party:
+				parties.add((party_type, party))
+	return sorted(parties)
+
+
+def pool_customers_of(parties: Iterable[tuple[str, str]]) -> list[str]:
+	"""Names of the Pool Customers standing for these parties, in one indexed query (a Lead through
+	the `lead` column, a Customer through `customer`, a Prospect through `party`)."""
+	by_type: dict[str, set[str]] = {doctype: set() for doctype in PARTY_DOCTYPES}
+	for party_type, party in parties:
+		if party_type in by_type and party:
+			by_type[party_type].add(party)
+	conditions, values = [], {}
+	if by_type["Lead"]:
+		conditions.append("lead IN %(leads)s")
+		values["leads"] = tuple(by_type["Lead"])
+	if by_type["Customer"]:
+		conditions.append("customer IN %(customers)s")
+		values["customers"] = tuple(by_type["Customer"])
+	if by_type["Prospect"]:
+		conditions.append("(party IN %(prospects)s AND party_type = 'Prospect')")
+		values["prospects"] = tuple(by_type["Prospect"])
+	if not conditions:
+		return []
+	return frappe.db.sql_list(
+		f"SELECT name FROM `tabPool Customer` WHERE {' OR '.join(conditions)} ORDER BY name", values
+	)
+
+
+def record_followup(
+	links: Iterable[tuple[str | None, str | None]], at: datetime | str | None = None, *, deal: bool = False
+) -> list[str]:
+	"""A follow-up (with `deal`: a deal too) touched these ERPNext records at `at` (default now; a
+	future time counts as now). Moves last_followup_at (and last_deal_at) of their Pool Customers
+	forward, never back, and recomputes their due dates. Returns the Pool Customers touched."""
+	names = pool_customers_of(parties_of(links))
+	if not names:
+		return []
+	now = now_datetime()
+	at = min(get_datetime(at), now) if at else now
+	assignments = ["last_followup_at = GREATEST(COALESCE(last_followup_at, %(at)s), %(at)s)"]
+	if deal:
+		assignments.append("last_deal_at = GREATEST(COALESCE(last_deal_at, %(at)s), %(at)s)")
+	frappe.db.sql(
+		f"UPDATE `tabPool Customer` SET {', '.join(assignments)} WHERE name IN %(names)s",
+		{"at": at, "names": tuple(names)},
+	)
+	recompute_due(names)
+	return names
+
+
+# --- the due date ---------------------------------------------------------------------------------
+
+
+def _days_sql(field: str) -> str:
+	"""Days of rule `field` for a customer: its grade's rule when > 0, else its pool's; NULL when 0."""
+	return f"COALESCE(NULLIF(gr.{field}, 0), NULLIF(p.{field}, 0))"
+
+
+def _later_sql(a: str, b: str) -> str:
+	"""The later of two datetimes, either of which may be NULL."""
+	return f"GREATEST(COALESCE({a}, {b}), COALESCE({b}, {a}))"
+
+
+def _earlier_sql(a: str, b: str) -> str:
+	"""The earlier of two datetimes, either of which may be NULL (NULL when both are)."""
+	return f"LEAST(COALESCE({a}, {b}), COALESCE({b}, {a}))"
+
+
+FOLLOWUP_DUE_SQL = (
+	f"DATE_ADD(COALESCE({_later_sql('pc.last_followup_at', 'pc.claimed_at')}, pc.creation), "
+	f"INTERVAL {_days_sql('no_followup_days')} DAY)"
+)
+DEAL_DUE_SQL = (
+	f"DATE_ADD(COALESCE({_later_sql('pc.last_deal_at', 'pc.claimed_at')}, pc.creation), "
+	f"INTERVAL {_days_sql('no_deal_days')} DAY)"
+)
+RECYCLABLE_SQL = "pc.status IN ({})".format(", ".join(f"'{s}'" for s in RECYCLABLE))
+DUE_SQL = f"IF({RECYCLABLE_SQL}, {_earlier_sql(FOLLOWUP_DUE_SQL, DEAL_DUE_SQL)}, NULL)"
+# Which rule makes a customer due: 'no_followup:30d' or 'no_deal:90d' (Pool Log `rule`).
+RULE_SQL = (
+	f"IF({DEAL_DUE_SQL} < {FOLLOWUP_DUE_SQL} OR {FOLLOWUP_DUE_SQL} IS NULL, "
+	f"CONCAT('no_deal:', {_days_sql('no_deal_days')}, 'd'), "
+	f"CONCAT('no_followup:', {_days_sql('no_followup_days')}, 'd'))"
+)
+# Joins that the expressions above need: the pool `p` and its grade rule `gr` for the customer.
+RULE_JOINS_SQL = """
+	JOIN `tabCustomer Pool` p ON p.name = pc.pool
+	LEFT JOIN (
+		SELECT parent, grade, MAX(no_followup_days) AS no_followup_days, MAX(no_deal_days) AS no_deal_days
+		FROM `tabCustomer Pool Grade Rule`
+		WHERE parenttype = 'Customer Pool' AND parentfield = 'grade_rules'
+		GROUP BY parent, grade
+	) gr ON gr.parent = pc.pool AND gr.grade = pc.grade
+"""
+
+
+def _recompute_where(where_sql: str, values: dict) -> int:
+	"""Recompute recycle_due_at of the Pool Customers `pc` matching `where_sql`, in one UPDATE.
+	A changed due date clears reminder_sent_at, so the owner is reminded again before the new date."""
+	frappe.db.sql(
+		f"""
+		UPDATE `tabPool Customer` pc {RULE_JOINS_SQL}
+		SET pc.reminder_sent_at = IF(pc.recycle_due_at <=> {DUE_SQL}, pc.reminder_sent_at, NULL),
+			pc.recycle_due_at = {DUE_SQL}
+		WHERE {where_sql}
+		""",
+		values,
+	)
+	return frappe.db.sql("SELECT ROW_COUNT()")[0][0]
 
 
 def recompute_due(names: list[str]) -> None:
-	return None
+	"""Recompute recycle_due_at of the given Pool Customers from their pool's rules (set-based).
+
+	Called after every follow-up, and by the ownership module after a claim, assign or unlock."""
+	names = [n for n in dict.fromkeys(names or []) if n]
+	for start in range(0, len(names), CHUNK):
+		_recompute_where("pc.name IN %(names)s", {"names": tuple(names[start : start + CHUNK])})
+
+
+def recompute_due_for_pool(pool: str) -> int:
+	"""Recompute recycle_due_at of every customer of `pool` (its rules changed), in one UPDATE.
+	Returns the number of rows whose due date changed."""
+	return _recompute_where("pc.pool = %(pool)s", {"pool": pool})
+
+
+RULE_FIELDS = ("no_followup_days", "no_deal_days")
+
+
+def rules_changed(pool) -> bool:
+	"""Did this save of a Customer Pool change its recycle days or per-grade days?"""
+	before = pool.get_doc_before_save()
+	if not before:
+		return True
+
+	def grade_rules(doc) -> list[tuple]:
+		return sorted((r.grade, r.no_followup_days or 0, r.no_deal_days or 0) for r in doc.get("grade_rules"))
+
+	return any((before.get(f) or 0) != (pool.get(f) or 0) for f in RULE_FIELDS) or grade_rules(
+		before
+	) != grade_rules(pool)
+
+
+def on_pool_update(doc, method=None) -> None:
+	"""Customer Pool on_update: new rules apply to the pool's customers at once (a large pool in a
+	background job)."""
+	if not rules_changed(doc):
+		return
+	owned = frappe.db.count("Pool Customer", {"pool": doc.name, "status": ("in", RECYCLABLE)})
+	if owned > LARGE_POOL:
+		frappe.enqueue(
+			"crm_pool.pool.followup.recompute_due_for_pool",
+			pool=doc.name,
+			queue="long",
+			enqueue_after_commit=True,
+		)
+	else:
+		recompute_due_for_pool(doc.name)
+
+
+# --- doc_events handlers ---------------------------------------------------------------------------
+
+
+def on_communication(doc, method=None) -> None:
+	"""Communication (email, call, chat...) referencing or linked in its timeline to a party."""
+	if doc.communication_type not in ("Communication", "Chat"):
+		return
+	links = [(doc.reference_doctype, doc.reference_name)]
+	links += [(link.link_doctype, link.link_name) for link in doc.get("timeline_links") or []]
+	record_followup(links, doc.communication_date or doc.creation)
+
+
+def on_comment(doc, method=None) -> None:
+	"""A user's comment (or an Info comment) on a party."""
+	if doc.comment_type not in ("Comment", "Info"):
+		return
+	record_followup([(doc.reference_doctype, doc.reference_name)], doc.creation)
+
+
+def on_event(doc, method=None) -> None:
+	"""An Event with a party among its participants (a future event counts as now)."""
+	links = [(p.reference_doctype, p.reference_docname) for p in doc.get("event_participants") or []]
+	if links:
+		record_followup(links, doc.starts_on)
+
+
+def on_todo(doc, method=None) -> None:
+	"""A ToDo about a party that was just closed."""
+	if doc.status == "Closed" and doc.reference_type and doc.has_value_changed("status"):
+		record_followup([(doc.reference_type, doc.reference_name)])
+
+
+def on_notes_parent(doc, method=None) -> None:
+	"""Lead / Prospect on_update: CRM Notes (the `notes` child table) added by this save."""
+	before = doc.get_doc_before_save()
+	old = {row.name for row in before.get("notes") or []} if before else set()
+	added = [row for row in doc.get("notes") or [] if row.name not in old]
+	if added:
+		at = max((get_datetime(row.added_on) for row in added if row.added_on), default=None)
+		record_followup([(doc.doctype, doc.name)], at)
+
+
+def on_opportunity(doc, method=None) -> None:
+	"""An Opportunity for a party was created or updated (its CRM Notes included)."""
+	record_followup([(doc.opportunity_from, doc.party_name)])
+
+
+def on_quotation(doc, method=None) -> None:
+	"""A Quotation to a party was created, updated or submitted."""
+	record_followup([(doc.quotation_to, doc.party_name)])
+
+
+def on_deal(doc, method=None) -> None:
+	"""Sales Order / Sales Invoice on_submit: a deal with the customer (and a follow-up)."""
+	record_followup([("Customer", doc.customer)], deal=True)
+
+
+# --- indexes ---------------------------------------------------------------------------------------
+
+
+def add_indexes() -> None:
+	"""Indexes the recycle scan needs (called from Pool Customer's on_doctype_update): due customers
+	by status and date, and open Opportunities by party for the exemption check."""
+	frappe.db.add_index("Pool Customer", ["status", "recycle_due_at"], DUE_INDEX)
+	frappe.db.add_index("Opportunity", ["party_name", "status"], OPPORTUNITY_INDEX)

@@ -406,6 +406,11 @@ def set_owner(
 			recycle_due_at = NULL, reminder_sent_at = NULL, modified = %s, modified_by = %s WHERE name = %s""",
 			(IN_POOL, previous, now, now, now, frappe.session.user, pc.name),
 		)
+		# back in the pool: collaborators lose their access to it, as on recycling
+		frappe.db.sql(
+			"DELETE FROM `tabPool Customer Collaborator` WHERE parenttype = 'Pool Customer' AND parent = %s",
+			pc.name,
+		)
 	log_change(
 		pc.name,
 		action,

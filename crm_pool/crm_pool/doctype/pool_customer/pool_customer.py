@@ -21,6 +21,8 @@ class PoolCustomer(Document):
 
 
 def on_doctype_update() -> None:
-	from crm_pool.pool.ownership import add_indexes
+	"""Indexes of the caps' counts (ownership) and of the recycle scan (followup)."""
+	from crm_pool.pool import followup, ownership
 
-	add_indexes()
+	ownership.add_indexes()
+	followup.add_indexes()

@@ -1,0 +1,254 @@
+"""Bulk demo data for benchmarks: N Leads and N Pool Customers, inserted set-based.
+
+    bench --site SITE crm-pool-bulk --count 1000000
+    bench --site SITE crm-pool-bulk --clear
+
+Rows are generated in the database (INSERT ... SELECT over MariaDB's sequence tables, in chunks),
+not through the controllers: a million rows take a minute or two, not hours. They live in their own
+pool (BULK_POOL) and are named BULK-LEAD-0000001 / BULK-PC-0000001, so they can be removed
+(`clear_bulk`) without touching anything else. Their ownership state is a deterministic function of
+the name (`apply_state`), so a benchmark can put them back into the same state after each run:
+about 40% owned by the demo sales users (claimed 0-59 days ago, most with a follow-up since),
+5% locked, the rest in the pool; with the bulk pool's rules (30 days without follow-up, 45 without
+a deal, grade A 45 days without follow-up) about a third of the owned ones are past due.
+"""
+
+from __future__ import annotations
+
+import time
+
+import frappe
+from frappe.utils import now_datetime
+
+from crm_pool import demo
+from crm_pool.pool.followup import RECYCLABLE, recompute_due_for_pool
+from crm_pool.pool.status import IN_POOL, LOCKED, OWNED
+
+BULK_POOL = "批量演示公海"
+LEAD_PREFIX = "BULK-LEAD-"
+PC_PREFIX = "BULK-PC-"
+DIGITS = 7
+CHUNK = 50_000
+MAX_COUNT = 9_999_999
+
+
+def _provinces() -> list[tuple[str, str, str]]:
+	"""(province, first city, region) of the demo territories."""
+	return [(p, cities[0], r) for r, provinces in demo.REGIONS.items() for p, cities in provinces.items()]
+
+
+def _elt(index_sql: str, values: list[str]) -> str:
+	"""SQL choosing values[index_sql % len(values)] (values are this module's constants)."""
+	quoted = ", ".join(frappe.db.escape(v) for v in values)
+	return f"ELT(1 + MOD({index_sql}, {len(values)}), {quoted})"
+
+
+def ensure_pool() -> str:
+	"""The bulk demo pool with its recycle rules."""
+	if not frappe.db.exists("Customer Pool", BULK_POOL):
+		frappe.get_doc(
+			{
+				"doctype": "Customer Pool",
+				"pool_name": BULK_POOL,
+				"enabled": 1,
+				"require_review": 0,
+				"description": "crm-pool-bulk",
+				"no_followup_days": 30,
+				"no_deal_days": 45,
+				"reminder_days": 3,
+				"exempt_open_opportunity": 1,
+				"exempt_with_deal": 0,
+				"grade_rules": [{"grade": "A", "no_followup_days": 45, "no_deal_days": 0}],
+			}
+		).insert(ignore_permissions=True)
+	return BULK_POOL
+
+
+def bulk_count() -> int:
+	return frappe.db.sql(
+		"SELECT COUNT(*) FROM `tabPool Customer` WHERE name LIKE %(p)s", {"p": PC_PREFIX + "%"}
+	)[0][0]
+
+
+def make_bulk(count: int, commit: bool = True) -> dict:
+	"""Make the bulk data hold exactly `count` Leads and Pool Customers (adds the missing ones, or
+	starts over when there are more), in their reference state, due dates computed. Returns a summary."""
+	count = int(count)
+	if not 0 < count <= MAX_COUNT:
+		frappe.throw(f"count must be between 1 and {MAX_COUNT}")
+	started = time.monotonic()
+	previous = frappe.flags.in_test, frappe.flags.mute_emails
+	frappe.flags.in_test, frappe.flags.mute_emails = True, True
+	try:
+		company = frappe.defaults.get_global_default("company") or frappe.db.get_value("Company", {}, "name")
+		demo.make_masters(company)
+		demo.make_users(company)
+		ensure_pool()
+		if commit:
+			frappe.db.commit()
+		existing = bulk_count()
+		if existing > count:
+			clear_bulk(commit=commit)
+			ensure_pool()
+			existing = 0
+		inserted, insert_started = 0, time.monotonic()
+		for start in range(existing + 1, count + 1, CHUNK):
+			end = min(start + CHUNK - 1, count)
+			_insert_rows(start, end)
+			inserted += end - start + 1
+			if commit:
+				frappe.db.commit()
+		insert_seconds = time.monotonic() - insert_started
+		apply_state()
+		if commit:
+			frappe.db.commit()
+	finally:
+		frappe.flags.in_test, frappe.flags.mute_emails = previous
+	return {
+		**state_summary(),
+		"inserted": inserted,
+		"insert_seconds": round(insert_seconds, 1),
+		"rows_per_second": round(2 * inserted / insert_seconds) if inserted and insert_seconds else None,
+		"seconds": round(time.monotonic() - started, 1),
+	}
+
+
+def _insert_rows(start: int, end: int) -> None:
+	"""Insert Leads and Pool Customers number start..end (one INSERT ... SELECT each)."""
+	provinces = _provinces()
+	industries = list(demo.INDUSTRIES)
+	seq = f"seq_{int(start)}_to_{int(end)}"
+	num = f"LPAD(seq, {DIGITS}, '0')"
+	province = _elt("seq", [p for p, _c, _r in provinces])
+	city = _elt("seq", [c for _p, c, _r in provinces])
+	industry = _elt("seq DIV 7", industries)
+	company = (
+		f"CONCAT({city}, {_elt('seq DIV 3', demo.BRAND_WORDS)}, {industry}, '服务', seq, "
+		f"{_elt('seq DIV 11', demo.SUFFIXES)})"
+	)
+	source = _elt("seq DIV 5", demo.LEAD_SOURCES)
+	person = f"CONCAT({_elt('seq DIV 13', list(demo.SURNAMES))}, {_elt('seq DIV 17', demo.GIVEN_NAMES)})"
+	mobile = "CONCAT('13', LPAD(seq, 9, '0'))"
+	email = f"CONCAT('bulk', {num}, '@bulk.{demo.EMAIL_DOMAIN}')"
+	values = {"now": now_datetime(), "pool": BULK_POOL}
+	frappe.db.sql(
+		f"""
+		INSERT INTO `tabLead` (name, creation, modified, owner, modified_by, docstatus, idx,
+			naming_series, lead_name, first_name, company_name, email_id, mobile_no, status,
+			territory, industry, source, city, state, country, qualification_status)
+		SELECT CONCAT('{LEAD_PREFIX}', {num}), %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
+			'CRM-LEAD-.YYYY.-', {person}, {person}, {company}, {email}, {mobile}, 'Lead',
+			{province}, {industry}, {source}, {city}, {province}, 'China', 'Unqualified'
+		FROM {seq}
+		""",
+		values,
+	)
+	frappe.db.sql(
+		f"""
+		INSERT INTO `tabPool Customer` (name, creation, modified, owner, modified_by, docstatus, idx,
+			naming_series, customer_name, party_type, party, lead, pool, status, review_status,
+			pool_entered_at, territory, industry, customer_group, source, contact_person,
+			mobile_masked, email_masked)
+		SELECT CONCAT('{PC_PREFIX}', {num}), %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
+			'PC-.YYYY.-.#####', {company}, 'Lead', CONCAT('{LEAD_PREFIX}', {num}),
+			CONCAT('{LEAD_PREFIX}', {num}), %(pool)s, '{IN_POOL}', 'Approved',
+			%(now)s, {province}, {industry}, {industry}, {source}, {person},
+			CONCAT('13', LEFT(LPAD(seq, 9, '0'), 1), '****', RIGHT(LPAD(seq, 9, '0'), 4)),
+			CONCAT('b***', '@bulk.{demo.EMAIL_DOMAIN}')
+		FROM {seq}
+		""",
+		values,
+	)
+
+
+def apply_state() -> None:
+	"""Put every bulk Pool Customer (and its Lead's owner) back into its reference state, a function
+	of its name, and recompute the due dates: set-based, three statements."""
+	users = [u.email for u in demo.DEMO_USERS if u.territory]
+	h = "CRC32(pc.name)"
+	owned = f"MOD({h}, 100) < 45"
+	claim_days = f"MOD({h} DIV 7, 60)"
+	claimed_at = f"DATE_SUB(%(now)s, INTERVAL ({claim_days} * 86400 + MOD({h}, 86400)) SECOND)"
+	frappe.db.sql(
+		f"""
+		UPDATE `tabPool Customer` pc SET
+			pc.status = IF(MOD({h}, 100) < 40, '{OWNED}', IF({owned}, '{LOCKED}', '{IN_POOL}')),
+			pc.owned_by = IF({owned}, {_elt(f"{h} DIV 100", users)}, NULL),
+			pc.owner_name = NULL,
+			pc.grade = {_elt(f"{h} DIV 19", ["A", "B", "C"])},
+			pc.claimed_at = IF({owned}, {claimed_at}, NULL),
+			pc.last_followup_at = IF({owned} AND MOD({h} DIV 13, 3) > 0,
+				DATE_SUB(%(now)s, INTERVAL MOD({h} DIV 17, {claim_days} + 1) DAY), NULL),
+			pc.last_deal_at = IF({owned} AND MOD({h} DIV 23, 10) = 0,
+				DATE_SUB(%(now)s, INTERVAL MOD({h} DIV 29, {claim_days} + 1) DAY), NULL),
+			pc.previous_owner = NULL, pc.released_at = NULL, pc.reminder_sent_at = NULL,
+			pc.recycle_due_at = NULL, pc.pool_entered_at = %(now)s, pc.modified = %(now)s
+		WHERE pc.name LIKE %(prefix)s
+		""",
+		{"now": now_datetime(), "prefix": PC_PREFIX + "%"},
+	)
+	frappe.db.sql(
+		"""
+		UPDATE `tabLead` l JOIN `tabPool Customer` pc ON pc.lead = l.name
+		SET l.lead_owner = pc.owned_by
+		WHERE pc.name LIKE %(prefix)s AND NOT (l.lead_owner <=> pc.owned_by)
+		""",
+		{"prefix": PC_PREFIX + "%"},
+	)
+	recompute_due_for_pool(BULK_POOL)
+
+
+def state_summary() -> dict:
+	"""Counts of the bulk Pool Customers by status, and how many are past due now."""
+	by_status = dict(
+		frappe.db.sql(
+			"SELECT status, COUNT(*) FROM `tabPool Customer` WHERE name LIKE %(p)s GROUP BY status",
+			{"p": PC_PREFIX + "%"},
+		)
+	)
+	past_due = frappe.db.sql(
+		"""SELECT COUNT(*) FROM `tabPool Customer`
+		WHERE name LIKE %(p)s AND status IN %(statuses)s AND recycle_due_at <= %(now)s""",
+		{"p": PC_PREFIX + "%", "statuses": RECYCLABLE, "now": now_datetime()},
+	)[0][0]
+	return {"pool": BULK_POOL, "total": sum(by_status.values()), "by_status": by_status, "past_due": past_due}
+
+
+def clear_bulk(commit: bool = True) -> dict:
+	"""Remove the bulk Leads, Pool Customers, their log entries and the bulk pool (in chunks)."""
+	deleted = {}
+	for doctype, column, prefix in (
+		("Pool Log", "pool_customer", PC_PREFIX),
+		("Pool Customer Collaborator", "parent", PC_PREFIX),
+		("Pool Customer", "name", PC_PREFIX),
+		("Lead", "name", LEAD_PREFIX),
+	):
+		deleted[doctype] = 0
+		while True:
+			frappe.db.sql(
+				f"DELETE FROM `tab{doctype}` WHERE `{column}` LIKE %(p)s LIMIT {CHUNK}", {"p": prefix + "%"}
+			)
+			rows = frappe.db.sql("SELECT ROW_COUNT()")[0][0]
+			deleted[doctype] += rows
+			if commit:
+				frappe.db.commit()
+			if rows < CHUNK:
+				break
+	if frappe.db.exists("Customer Pool", BULK_POOL):
+		frappe.delete_doc("Customer Pool", BULK_POOL, force=True, ignore_permissions=True)
+	if commit:
+		frappe.db.commit()
+	return deleted
+
+
+def format_summary(summary: dict) -> str:
+	lines = [f"公海 pool: {summary['pool']}", f"公海客户 pool customers: {summary['total']}"]
+	lines += [f"  {status}: {n}" for status, n in sorted(summary["by_status"].items())]
+	lines.append(f"已到期 past due now: {summary['past_due']}")
+	if summary.get("inserted"):
+		lines.append(
+			f"inserted {summary['inserted']} leads + {summary['inserted']} pool customers in "
+			f"{summary['insert_seconds']} s ({summary['rows_per_second']} rows/s)"
+		)
+	lines.append(f"total {summary['seconds']} s")
+	return "\n".join(lines)
