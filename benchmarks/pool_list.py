@@ -99,7 +99,7 @@ def main() -> None:
 		"Pool Customer", {"pool": biggest, "status": "In Pool"}, ["territory", "industry"]
 	)
 	total = frappe.db.count("Pool Customer")
-	month_ago = add_days(nowdate(), -30)
+	month_ago, days_ago = add_days(nowdate(), -30), add_days(nowdate(), -3)
 	frappe.db.commit()
 	frappe.destroy()
 
@@ -108,7 +108,8 @@ def main() -> None:
 		"pool": [*base, ["pool", "=", biggest]],
 		"territory": [*base, ["territory", "=", territory]],
 		"industry": [*base, ["industry", "=", industry]],
-		"days in pool >= 30": [*base, ["pool_entered_at", "<=", month_ago]],
+		"days in pool >= 3": [*base, ["pool_entered_at", "between", ["2000-01-01", days_ago]]],
+		"days in pool >= 30": [*base, ["pool_entered_at", "between", ["2000-01-01", month_ago]]],
 		"board default": base,
 	}
 	proc, url = serve(args.site)

@@ -182,7 +182,8 @@ def apply_state() -> None:
 			pc.last_deal_at = IF({owned} AND MOD({h} DIV 23, 10) = 0,
 				DATE_SUB(%(now)s, INTERVAL MOD({h} DIV 29, {claim_days} + 1) DAY), NULL),
 			pc.previous_owner = NULL, pc.released_at = NULL, pc.reminder_sent_at = NULL,
-			pc.recycle_due_at = NULL, pc.pool_entered_at = %(now)s, pc.modified = %(now)s
+			pc.recycle_due_at = NULL, pc.modified = %(now)s,
+			pc.pool_entered_at = IF({owned}, NULL, DATE_SUB(%(now)s, INTERVAL MOD({h} DIV 31, 90) DAY))
 		WHERE pc.name LIKE %(prefix)s
 		""",
 		{"now": now_datetime(), "prefix": PC_PREFIX + "%"},

@@ -136,6 +136,8 @@ def adopt(doctype: str, chunk: int = CHUNK, commit: bool = True) -> int:
 def link_back(doctype: str) -> None:
 	"""Fill the party's read-only pool_customer link, one UPDATE … JOIN."""
 	link = "lead" if doctype == "Lead" else "customer"
+	if not frappe.db.has_column(doctype, "pool_customer"):
+		return  # the Custom Field arrives with the fixtures (after install hooks and patches)
 	frappe.db.sql(
 		f"""UPDATE `tab{doctype}` p JOIN `tabPool Customer` pc ON pc.{link} = p.name
 		SET p.pool_customer = pc.name WHERE COALESCE(p.pool_customer, '') != pc.name"""

@@ -132,8 +132,10 @@ def lock_pool_customer(name: str) -> frappe._dict:
 
 
 def add_indexes() -> None:
-	"""Composite indexes behind the caps' locking counts (Pool Customer's on_doctype_update)."""
+	"""Composite indexes behind the caps' locking counts and the pool board (on_doctype_update)."""
 	frappe.db.add_index("Pool Customer", ["pool", "owned_by", "status"], "pool_owner_status")
+	# the pool board's "days in pool" filter (ageing)
+	frappe.db.add_index("Pool Customer", ["status", "pool_entered_at"], "status_pool_entered")
 
 
 def pool_rules(pool: str) -> frappe._dict:
