@@ -78,3 +78,15 @@ doc_events = {
 scheduler_events = {
 	"daily": ["crm_pool.pool.recycle.run_daily"],
 }
+
+# --- transfer (调整 · 交接), ownership conflicts (撞单), collaborators, leaving staff ------------------
+# The Workflow "Ownership Transfer" (with its new states and actions) is shipped in
+# fixtures/ownership_transfer_workflow.json, synced with the app's other fixture files; it is not
+# listed in `fixtures` because export-fixtures writes one file per DocType listed there.
+app_include_js += ["/assets/crm_pool/js/transfer_actions.js"]
+
+doc_events["User"] = {"on_update": ["crm_pool.pool.transfer.on_user_update"]}
+doc_events["Employee"] = {"on_update": ["crm_pool.pool.transfer.on_employee_update"]}
+# 撞单 at follow-up: a salesperson creating these for a customer someone else owns
+for _doctype in ("Opportunity", "Quotation", "Event", "Communication"):
+	doc_events[_doctype]["after_insert"] = ["crm_pool.pool.conflicts.on_followup_insert"]

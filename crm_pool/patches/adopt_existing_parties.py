@@ -6,5 +6,7 @@ from crm_pool.pool.adopt import adopt_existing
 
 
 def execute():
-	sync_fixtures("crm_pool")  # the party's pool_customer link field; fixtures sync after patches
+	# Post-model-sync patches run before `bench migrate` syncs fixtures: the Custom Fields that
+	# adoption fills (Lead/Customer.pool_customer) must exist first.
+	sync_fixtures("crm_pool")
 	adopt_existing()

@@ -273,12 +273,17 @@ def validate_party(doc: Document, method: str | None = None) -> None:
 	"""Lead / Customer before_validate: USCC and mobile format (when given and changed), then dedupe.
 
 	Runs before ERPNext's own validate, so a duplicate gets this message (with its owner) first.
-	A refused new Lead leaves nothing behind (see `drop_contact_after_rollback`).
+	A refused new Lead leaves nothing behind (see `drop_contact_after_rollback`) but, when it was a
+	salesperson's lead for a customer someone else owns, an Ownership Conflict (`conflicts`).
 	"""
 	try:
 		check_party(doc)
 	except frappe.ValidationError:
 		drop_contact_after_rollback(doc)
+		if doc.flags.crm_pool_duplicate:  # 撞单: a salesperson reached a customer someone else owns
+			from crm_pool.pool import conflicts
+
+			conflicts.after_refused_duplicate(doc, doc.flags.crm_pool_duplicate)
 		raise
 
 
@@ -304,6 +309,7 @@ def check_party(doc: Document) -> None:
 		return
 	duplicate = find_duplicate(keys, exclude=own_pool_customers(doc))
 	if duplicate:
+		doc.flags.crm_pool_duplicate = duplicate
 		frappe.throw(duplicate_message(duplicate), DuplicateCustomerError, title=_("Duplicate Customer"))
 
 

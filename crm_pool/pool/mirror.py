@@ -8,6 +8,7 @@ import json
 
 import frappe
 from frappe.desk.form import assign_to
+from frappe.utils import now_datetime
 
 OWNER_FIELD = {"Lead": "lead_owner", "Customer": "account_manager"}
 ASSIGNMENT_NOTE = "负责人 (crm_pool)"
@@ -84,3 +85,109 @@ def clear_owners_select(where_sql: str, values: dict) -> None:
 
 def assigned_users(doctype: str, name: str) -> list[str]:
 	return json.loads(frappe.db.get_value(doctype, name, "_assign") or "[]")
+
+
+def move_owners_select(where_sql: str, values: dict, to_user: str) -> None:
+	"""Set-based `mirror_owner` for a change of owner: for every Pool Customer `pc` matching
+	`where_sql` (read before its owner changes: `pc.owned_by` is the old owner), the party's owner
+	field becomes `to_user`, the old owner's assignments (open ToDos) on its Lead and Customer move
+	to `to_user`, and `to_user` is assigned the party if they were not already."""
+	params = dict(values, _to=to_user)
+	for doctype, link in (("Lead", "lead"), ("Customer", "customer")):
+		frappe.db.sql(
+			f"""UPDATE `tab{doctype}` party JOIN `tabPool Customer` pc ON pc.{link} = party.name
+			SET party.{OWNER_FIELD[doctype]} = %(_to)s WHERE {where_sql}""",
+			params,
+		)
+	todos = frappe.db.sql_list(
+		f"""
+		SELECT todo.name FROM `tabToDo` todo JOIN `tabPool Customer` pc
+			ON todo.allocated_to = pc.owned_by AND (
+				(todo.reference_type = 'Lead' AND todo.reference_name = pc.lead)
+				OR (todo.reference_type = 'Customer' AND todo.reference_name = pc.customer))
+		WHERE todo.status = 'Open' AND {where_sql}
+		""",
+		values,
+	)
+	move_assignments(todos, to_user, refresh=False)
+	now = now_datetime()
+	frappe.db.sql(
+		f"""
+		INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, docstatus, idx, status,
+			priority, date, allocated_to, description, reference_type, reference_name, assigned_by)
+		SELECT LEFT(MD5(CONCAT(pc.name, UUID())), 10), %(_now)s, %(_now)s, %(_by)s, %(_by)s, 0, 0, 'Open',
+			'Medium', %(_today)s, %(_to)s, %(_note)s, pc.party_type, pc.party, %(_by)s
+		FROM `tabPool Customer` pc
+		WHERE pc.party_type IN ('Lead', 'Customer') AND {where_sql} AND NOT EXISTS (
+			SELECT 1 FROM `tabToDo` t WHERE t.reference_type = pc.party_type
+			AND t.reference_name = pc.party AND t.allocated_to = %(_to)s AND t.status = 'Open')
+		""",
+		dict(params, _now=now, _today=now.date(), _by=frappe.session.user, _note=ASSIGNMENT_NOTE),
+	)
+	for doctype, link in (("Lead", "lead"), ("Customer", "customer")):
+		refresh_assign_select(
+			doctype, f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE {where_sql}", values
+		)
+
+
+def move_assignments(todos: list[str], to_user: str | None, *, refresh: bool = True) -> int:
+	"""Frappe assignments (open ToDos) `todos` go to `to_user`, set-based; with no `to_user` they are
+	cancelled. A ToDo whose document already has an open one for `to_user` is cancelled rather than
+	duplicated. `_assign` of their documents is recomputed (unless `refresh` is False). Returns how
+	many ToDos were moved or cancelled."""
+	todos = list(dict.fromkeys(todos))
+	if not todos:
+		return 0
+	refs = frappe.db.sql(
+		"SELECT DISTINCT reference_type, reference_name FROM `tabToDo` WHERE name IN %(todos)s",
+		{"todos": tuple(todos)},
+	)
+	values = {"todos": tuple(todos), "to": to_user, "now": now_datetime(), "by": frappe.session.user}
+	if to_user:
+		frappe.db.sql(
+			"""UPDATE `tabToDo` todo SET todo.status = 'Cancelled', todo.modified = %(now)s,
+				todo.modified_by = %(by)s
+			WHERE todo.name IN %(todos)s AND EXISTS (
+				SELECT 1 FROM (SELECT reference_type, reference_name FROM `tabToDo`
+					WHERE allocated_to = %(to)s AND status = 'Open') mine
+				WHERE mine.reference_type = todo.reference_type
+				AND mine.reference_name = todo.reference_name)""",
+			values,
+		)
+		frappe.db.sql(
+			"""UPDATE `tabToDo` SET allocated_to = %(to)s, modified = %(now)s, modified_by = %(by)s
+			WHERE name IN %(todos)s AND status = 'Open'""",
+			values,
+		)
+	else:
+		frappe.db.sql(
+			"""UPDATE `tabToDo` SET status = 'Cancelled', modified = %(now)s, modified_by = %(by)s
+			WHERE name IN %(todos)s""",
+			values,
+		)
+	if refresh:
+		by_doctype: dict[str, list[str]] = {}
+		for doctype, name in refs:
+			if doctype and name:
+				by_doctype.setdefault(doctype, []).append(name)
+		for doctype, names in by_doctype.items():
+			refresh_assign_select(doctype, "%(names)s", {"names": tuple(names)}, literal=True)
+	return len(todos)
+
+
+def refresh_assign_select(doctype: str, names_sql: str, values: dict, *, literal: bool = False) -> None:
+	"""Recompute `_assign` of the `doctype` records whose names `names_sql` selects (a sub-SELECT, or
+	with `literal` a parameter holding a tuple of names) from their open ToDos, as Frappe's ToDo does,
+	in one UPDATE."""
+	target = names_sql if literal else f"({names_sql})"
+	frappe.db.sql(
+		f"""
+		UPDATE `tab{doctype}` d SET d._assign = COALESCE((
+			SELECT CONCAT('[', GROUP_CONCAT(CONCAT('"', t.allocated_to, '"') ORDER BY t.creation SEPARATOR ', '), ']')
+			FROM `tabToDo` t
+			WHERE t.reference_type = %(_refresh_dt)s AND t.reference_name = d.name
+				AND t.status NOT IN ('Cancelled', 'Closed') AND IFNULL(t.allocated_to, '') != ''), '')
+		WHERE d.name IN {target}
+		""",
+		dict(values, _refresh_dt=doctype),
+	)

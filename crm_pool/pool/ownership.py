@@ -17,16 +17,20 @@ from frappe import _
 from frappe.utils import add_days, get_fullname, getdate, now_datetime
 
 from crm_pool.pool import followup, mirror, rules
-from crm_pool.pool.log import log_change
+from crm_pool.pool.log import insert_logs_select, log_change
 from crm_pool.pool.status import (
 	ASSIGN,
 	CLAIM,
+	COLLABORATE,
 	CONVERTED,
 	HAS_OWNER,
 	IN_POOL,
 	LOCK,
 	LOCKED,
 	OWNED,
+	OWNED_STATUS_SQL,
+	READ,
+	READ_WRITE,
 	RECYCLE,
 	RELEASE,
 	TRANSFER,
@@ -37,6 +41,8 @@ from crm_pool.setup.roles import MANAGER_ROLES
 
 DIRECT_CLAIM = "Direct Claim"
 APPLY_AND_APPROVE = "Apply and Approve"
+# Set-based ownership changes work in chunks of this many customers.
+CHUNK = 5_000
 
 # Pool customer columns read for a change of ownership.
 PC_FIELDS = (
@@ -383,51 +389,227 @@ def set_owner(
 ) -> None:
 	"""Move one pool customer to `user` (None: back to the pool): the row, the log, ERPNext's owner
 	fields and assignment, and the recycle due date. `pc` must have been locked."""
-	now = now_datetime()
 	previous = pc.owned_by
-	if user:
-		frappe.db.sql(
-			"""UPDATE `tabPool Customer` SET status = %s, owned_by = %s, owner_name = %s, claimed_at = %s,
-			previous_owner = COALESCE(%s, previous_owner), reminder_sent_at = NULL,
-			modified = %s, modified_by = %s WHERE name = %s""",
-			(
-				owned_status(pc.party_type),
-				user,
-				get_fullname(user),
-				now,
-				previous,
-				now,
-				frappe.session.user,
-				pc.name,
-			),
-		)
-	else:
-		frappe.db.sql(
-			"""UPDATE `tabPool Customer` SET status = %s, owned_by = NULL, owner_name = NULL,
-			previous_owner = %s, released_at = %s, pool_entered_at = %s, claimed_at = NULL,
-			recycle_due_at = NULL, reminder_sent_at = NULL, modified = %s, modified_by = %s WHERE name = %s""",
-			(IN_POOL, previous, now, now, now, frappe.session.user, pc.name),
-		)
-		# back in the pool: collaborators lose their access to it, as on recycling
-		frappe.db.sql(
-			"DELETE FROM `tabPool Customer Collaborator` WHERE parenttype = 'Pool Customer' AND parent = %s",
-			pc.name,
-		)
-	log_change(
-		pc.name,
-		action,
-		from_user=previous,
-		to_user=user,
-		reason=reason,
-		rule=rule,
-		pool=pc.pool,
-		customer_name=pc.customer_name,
-		at=now,
-	)
+	_write_owner((pc.name,), user, action, reason=reason, rule=rule, mirror_set_based=False)
 	pc.owned_by = user
 	mirror.mirror_owner(pc, previous)
 	if user:
 		followup.recompute_due([pc.name])
+
+
+def set_owner_many(
+	rows: list[frappe._dict],
+	user: str | None,
+	action: str,
+	*,
+	reason: str | None = None,
+	rule: str | None = None,
+) -> list[str]:
+	"""`set_owner` for many pool customers at once, set-based (a few statements per chunk, whatever
+	the number): the rows, one log entry each, ERPNext's owner fields and assignments, the recycle
+	due dates. The rows must have been locked (`lock_pool_customers`). Returns their names."""
+	names = [row.name for row in rows]
+	for start in range(0, len(names), CHUNK):
+		_write_owner(tuple(names[start : start + CHUNK]), user, action, reason=reason, rule=rule)
+	for row in rows:
+		row.owned_by = user
+	if user:
+		followup.recompute_due(names)
+	return names
+
+
+def _write_owner(
+	names: tuple[str, ...],
+	user: str | None,
+	action: str,
+	*,
+	reason: str | None,
+	rule: str | None,
+	mirror_set_based: bool = True,
+) -> None:
+	"""The one place an owner changes (`set_owner`, `set_owner_many`): log first (it reads the old
+	owner), the ERPNext mirror when set-based, then the rows.
+
+	To an owner: status owned (已领取 / 已转化; a locked customer keeps its lock), claimed now, the old
+	owner kept as previous owner, the new owner no longer listed as a collaborator. Back to the pool:
+	in the pool from now, no due date, no lock, and its collaborators lose their access, as on
+	recycling."""
+	now = now_datetime()
+	where = "pc.name IN %(names)s"
+	values = {"names": names, "user": user, "rule": rule, "now": now, "by": frappe.session.user}
+	insert_logs_select(action, where, values, to_user_sql="%(user)s", rule_sql="%(rule)s", reason=reason)
+	if user:
+		if mirror_set_based:
+			mirror.move_owners_select(where, values, user)
+		frappe.db.sql(
+			f"""UPDATE `tabPool Customer` pc SET pc.previous_owner = COALESCE(pc.owned_by, pc.previous_owner),
+			pc.status = {OWNED_STATUS_SQL}, pc.owned_by = %(user)s, pc.owner_name = %(user_name)s,
+			pc.claimed_at = %(now)s, pc.reminder_sent_at = NULL, pc.modified = %(now)s, pc.modified_by = %(by)s
+			WHERE {where}""",
+			dict(values, user_name=get_fullname(user)),
+		)
+		frappe.db.sql(
+			"""DELETE FROM `tabPool Customer Collaborator`
+			WHERE parenttype = 'Pool Customer' AND parent IN %(names)s AND user = %(user)s""",
+			values,
+		)
+	else:
+		if mirror_set_based:
+			mirror.clear_owners_select(where, values)
+		frappe.db.sql(
+			f"""UPDATE `tabPool Customer` pc SET pc.previous_owner = COALESCE(pc.owned_by, pc.previous_owner),
+			pc.status = '{IN_POOL}', pc.owned_by = NULL, pc.owner_name = NULL, pc.released_at = %(now)s,
+			pc.pool_entered_at = %(now)s, pc.claimed_at = NULL, pc.recycle_due_at = NULL,
+			pc.reminder_sent_at = NULL, pc.lock_reason = NULL, pc.modified = %(now)s, pc.modified_by = %(by)s
+			WHERE {where}""",
+			values,
+		)
+		frappe.db.sql(
+			"""DELETE FROM `tabPool Customer Collaborator`
+			WHERE parenttype = 'Pool Customer' AND parent IN %(names)s""",
+			values,
+		)
+
+
+def lock_pool_customers(names: list[str]) -> dict[str, frappe._dict]:
+	"""`lock_pool_customer` for many: their pools' rows, then their rows, each in name order (the
+	same order as single changes take, so the two never deadlock). Returns the locked rows by name;
+	names that do not exist, and customers moved to another pool meanwhile, are left out."""
+	names = sorted(set(names))
+	if not names:
+		return {}
+	pools = frappe.db.sql_list(
+		"SELECT DISTINCT pool FROM `tabPool Customer` WHERE name IN %(names)s AND pool IS NOT NULL ORDER BY pool",
+		{"names": tuple(names)},
+	)
+	if pools:
+		frappe.db.sql(
+			"SELECT name FROM `tabCustomer Pool` WHERE name IN %(pools)s ORDER BY name FOR UPDATE",
+			{"pools": tuple(pools)},
+		)
+	rows = frappe.db.sql(
+		f"""SELECT {", ".join(PC_FIELDS)} FROM `tabPool Customer` WHERE name IN %(names)s
+		ORDER BY name FOR UPDATE""",
+		{"names": tuple(names)},
+		as_dict=True,
+	)
+	return {row.name: row for row in rows if row.pool in pools}
+
+
+def cap_room(pool: str, user: str) -> tuple[int | None, frappe._dict]:
+	"""How many more customers of `pool` `user` may own under its cap (None: no cap), and the pool's
+	rules. A locking read: call it with the pool's row locked."""
+	rules = pool_rules(pool)
+	if not rules.max_owned:
+		return None, rules
+	return max(0, rules.max_owned - owned_count(pool, user, rules.converted_not_counted)), rules
+
+
+def counts_toward_cap(status: str, rules: frappe._dict) -> bool:
+	return status in ((OWNED, LOCKED) if rules.converted_not_counted else HAS_OWNER)
+
+
+# --- collaborators (协作人) ----------------------------------------------------------------------------
+
+
+def add_collaborator(
+	pool_customer: str, user: str, access: str = READ, reason: str | None = None
+) -> frappe._dict:
+	"""Add `user` as a collaborator of an owned customer with Read or Read/Write access (or change
+	the access of a collaborator). The owner stays the one owner (明确唯一). The owner or a manager
+	may do it; logged as COLLABORATE."""
+	if access not in (READ, READ_WRITE):
+		frappe.throw(_("Access must be Read or Read/Write"), PoolRuleError)
+	check_user(user)
+	pc = lock_pool_customer(pool_customer)
+	check_may_share(pc)
+	if user == pc.owned_by:
+		frappe.throw(_("{0} already owns {1}").format(get_fullname(user), pc.customer_name), PoolRuleError)
+	current = frappe.db.get_value(
+		"Pool Customer Collaborator",
+		{"parenttype": "Pool Customer", "parent": pc.name, "user": user},
+		["name", "access"],
+		as_dict=True,
+	)
+	if current and current.access == access:
+		frappe.throw(
+			_("{0} already collaborates on {1} with {2} access").format(
+				get_fullname(user), pc.customer_name, _(access)
+			),
+			PoolRuleError,
+		)
+	if current:
+		frappe.db.set_value("Pool Customer Collaborator", current.name, "access", access)
+	else:
+		frappe.get_doc(
+			{
+				"doctype": "Pool Customer Collaborator",
+				"parenttype": "Pool Customer",
+				"parentfield": "collaborators",
+				"parent": pc.name,
+				"idx": (
+					frappe.db.sql(
+						"""SELECT COALESCE(MAX(idx), 0) FROM `tabPool Customer Collaborator`
+						WHERE parenttype = 'Pool Customer' AND parent = %s""",
+						pc.name,
+					)[0][0]
+					+ 1
+				),
+				"user": user,
+				"access": access,
+			}
+		).db_insert()
+	frappe.db.set_value("Pool Customer", pc.name, "modified", now_datetime(), update_modified=False)
+	log_change(
+		pc.name,
+		COLLABORATE,
+		from_user=pc.owned_by,
+		to_user=pc.owned_by,
+		rule=f"+{user}:{access}",
+		reason=reason or _("{0} collaborates with {1} access").format(get_fullname(user), _(access)),
+		pool=pc.pool,
+		customer_name=pc.customer_name,
+	)
+	return pc
+
+
+def remove_collaborator(pool_customer: str, user: str, reason: str | None = None) -> frappe._dict:
+	"""Take a collaborator off a customer (the owner or a manager); logged as COLLABORATE."""
+	pc = lock_pool_customer(pool_customer)
+	check_may_share(pc)
+	frappe.db.sql(
+		"""DELETE FROM `tabPool Customer Collaborator`
+		WHERE parenttype = 'Pool Customer' AND parent = %s AND user = %s""",
+		(pc.name, user),
+	)
+	if not frappe.db.sql("SELECT ROW_COUNT()")[0][0]:
+		frappe.throw(_("{0} is not a collaborator of {1}").format(user, pc.customer_name), PoolRuleError)
+	frappe.db.set_value("Pool Customer", pc.name, "modified", now_datetime(), update_modified=False)
+	log_change(
+		pc.name,
+		COLLABORATE,
+		from_user=pc.owned_by,
+		to_user=pc.owned_by,
+		rule=f"-{user}",
+		reason=reason or _("{0} no longer collaborates").format(get_fullname(user)),
+		pool=pc.pool,
+		customer_name=pc.customer_name,
+	)
+	return pc
+
+
+def check_may_share(pc: frappe._dict) -> None:
+	"""Collaborators are added to an owned customer, by its owner or a manager."""
+	if pc.status not in HAS_OWNER or not pc.owned_by:
+		frappe.throw(
+			_("{0} ({1}) has no owner: collaborators work with an owner").format(pc.customer_name, pc.name),
+			PoolRuleError,
+		)
+	if pc.owned_by != frappe.session.user and not can_manage(pc.pool):
+		frappe.throw(
+			_("Only the owner or a manager may change the collaborators of {0}").format(pc.customer_name),
+			frappe.PermissionError,
+		)
 
 
 # --- ERPNext's own owner fields --------------------------------------------------------------------

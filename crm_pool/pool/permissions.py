@@ -10,6 +10,9 @@ Scopes, by the user's roles:
   Pool Customer holds masked copies only; full values stay on the Lead/Customer, which the user
   cannot read until they own it);
 - none of those roles: role permissions alone decide (this module adds nothing).
+
+A sales user changes (writes) only the Leads/Customers they own or created, or collaborate on with
+Read/Write access; a Read collaborator only reads (`party_change_condition`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import frappe
 
 from crm_pool.pool.ownership import user_pools
-from crm_pool.pool.status import IN_POOL
+from crm_pool.pool.status import IN_POOL, READ_WRITE
 
 ALL, TEAM, OWN, UNRESTRICTED = "all", "team", "own", "unrestricted"
 ALL_ROLES = {"System Manager", "Pool Manager"}
@@ -126,9 +129,35 @@ def has_party_permission(doc, ptype: str | None = None, user: str | None = None,
 	user = user or frappe.session.user
 	if doc.is_new():
 		return None
-	if _visible(doc.doctype, doc.name, party_condition(doc.doctype, user)):
-		return None
-	return False
+	if not _visible(doc.doctype, doc.name, party_condition(doc.doctype, user)):
+		return False
+	if ptype in CHANGE_PTYPES and scope(user, doc.doctype) == OWN:
+		may_change = _visible(doc.doctype, doc.name, party_change_condition(doc.doctype, user, ptype))
+		return None if may_change else False
+	return None
+
+
+# What a sales user may do to a Lead/Customer they can see beyond reading it: write (and submit,
+# cancel) if they own it, created it, or collaborate on it with Read/Write access; delete only if
+# they own or created it. A Read collaborator reads.
+CHANGE_PTYPES = ("write", "submit", "cancel", "amend", "delete")
+
+
+def party_change_condition(doctype: str, user: str, ptype: str) -> str:
+	"""The Leads or Customers a sales user may change (`ptype`), as SQL on `tabLead` / `tabCustomer`."""
+	table = f"`tab{doctype}`"
+	owner_field = "lead_owner" if doctype == "Lead" else "account_manager"
+	link = "lead" if doctype == "Lead" else "customer"
+	u = frappe.db.escape(user)
+	own = f"{table}.{owner_field} = {u} OR {table}.owner = {u}"
+	if ptype == "delete":
+		return f"({own})"
+	writers = (
+		f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE pc.{link} IS NOT NULL AND pc.name IN ("
+		"SELECT c.parent FROM `tabPool Customer Collaborator` c WHERE c.parenttype = 'Pool Customer' "
+		f"AND c.user = {u} AND c.access = '{READ_WRITE}')"
+	)
+	return f"({own} OR {table}.name IN ({writers}))"
 
 
 def has_pool_log_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):

@@ -27,6 +27,7 @@ from crm_pool.pool.followup import (
 	RULE_JOINS_SQL,
 	RULE_SQL,
 )
+from crm_pool.pool.notify import notify
 from crm_pool.pool.status import IN_POOL, RECYCLE
 
 # How many customers a notification or an email lists by name (the rest are counted).
@@ -226,38 +227,7 @@ def _notify_owners(table: str, compose, link: str) -> int:
 
 def _notify(user: str, subject: str, message: str, link: str) -> None:
 	"""A system notification (Notification Log, type Alert) and a queued email to `user`."""
-	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
-
-	make_notification_logs(
-		{
-			"type": "Alert",
-			"subject": subject,
-			"email_content": message,
-			"document_type": "Pool Customer",
-			"link": link,
-		},
-		[user],
-	)
-	_send_email(user, subject, message)
-
-
-def _send_email(user: str, subject: str, message: str) -> None:
-	"""Queue an email to `user`. Without an outgoing Email Account (or with only Frappe's muted-mail
-	stand-in, which has no address) it is skipped; a failure is logged, never raised: the customers
-	are recycled whatever happens to the mail."""
-	from frappe.email.doctype.email_account.email_account import EmailAccount
-
-	email = frappe.db.get_value("User", {"name": user, "enabled": 1}, "email")
-	if not email:
-		return
-	account = EmailAccount.find_outgoing()
-	if not account or not account.get("email_id"):
-		frappe.logger("crm_pool").warning(f"no outgoing Email Account: no mail to {user} ({subject})")
-		return
-	try:
-		frappe.sendmail(recipients=[email], subject=subject, message=message)
-	except Exception:
-		frappe.log_error(title=f"crm_pool: mail to {user} not queued", reference_doctype="Pool Customer")
+	notify([user], subject, message, link=link, document_type="Pool Customer")
 
 
 def rule_label(rule: str | None, lang: str | None = None) -> str:

@@ -12,8 +12,18 @@ HAS_OWNER = (OWNED, LOCKED, CONVERTED)
 # Pool Log actions
 INTAKE, REVIEW, CLAIM, RELEASE, RECYCLE = "Intake", "Review", "Claim", "Release", "Recycle"
 ASSIGN, LOCK, UNLOCK, CONVERT, TRANSFER, MERGE = "Assign", "Lock", "Unlock", "Convert", "Transfer", "Merge"
+COLLABORATE = "Collaborate"  # a collaborator (协作人) added, changed or removed; the owner stays
+
+# Collaborator access (Pool Customer Collaborator.access)
+READ, READ_WRITE = "Read", "Read/Write"
 
 
 def owned_status(party_type: str) -> str:
 	"""The status of an owned pool customer: a Customer is 已转化 converted, a Lead 已领取 owned."""
 	return CONVERTED if party_type == "Customer" else OWNED
+
+
+# `owned_status` in SQL, for a pool customer `pc` that gets an owner; a locked one stays locked.
+OWNED_STATUS_SQL = (
+	f"IF(pc.status = '{LOCKED}', '{LOCKED}', IF(pc.party_type = 'Customer', '{CONVERTED}', '{OWNED}'))"
+)

@@ -16,8 +16,11 @@ def after_install() -> None:
 		)
 	frappe.get_doc("User", "Administrator").add_roles(POOL_MANAGER)
 	make_default_pool()
+	from frappe.utils.fixtures import sync_fixtures
+
 	from crm_pool.pool.adopt import adopt_existing
 
+	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
 
 
