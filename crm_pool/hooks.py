@@ -63,3 +63,18 @@ doc_events = {
 		"on_update": ["crm_pool.pool.intake.sync_pool_customer"],
 	},
 }
+
+# --- allocation (分配): requests (申请) with their Workflow, and manager allocation (调配) -----------
+# The Workflow fixtures above are exported per DocType, one file each: add this block's records to
+# their filters instead of adding second entries (a second entry would overwrite the first's file).
+_ALLOCATION_FIXTURES = {
+	"Workflow State": ["Draft", "Pending Approval", "Cancelled"],
+	"Workflow Action Master": ["Submit for Approval", "Cancel"],
+	"Workflow": ["Pool Allocation Request"],
+}
+for _fixture in fixtures:
+	if isinstance(_fixture, dict) and _fixture.get("dt") in _ALLOCATION_FIXTURES:
+		_fixture["filters"][0][2] = [*_fixture["filters"][0][2], *_ALLOCATION_FIXTURES[_fixture["dt"]]]
+
+app_include_js = [*app_include_js, "/assets/crm_pool/js/pool_allocation.js"]
+doctype_list_js = {"Pool Customer": "public/js/pool_board_allocation.js"}

@@ -1,0 +1,70 @@
+"""Telling a user about something crm_pool did for or to them: a system notification (Notification
+Log, the bell in the desk) and an email queued through Frappe's Email Queue.
+
+Without an outgoing Email Account the email is skipped (and the fact logged): the action that
+triggered it has happened and must not fail because of mail. A failure to queue is logged too.
+"""
+
+from __future__ import annotations
+
+import frappe
+
+
+def notify(
+	user: str,
+	subject: str,
+	message: str,
+	*,
+	document_type: str | None = None,
+	document_name: str | None = None,
+	link: str | None = None,
+) -> None:
+	"""A Notification Log (type Alert) for `user`, and the same subject and message by email."""
+	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
+
+	if not user or user in ("Administrator", "Guest"):
+		return
+	log = {
+		"type": "Alert",
+		"subject": subject,
+		"email_content": message,
+		"from_user": frappe.session.user,
+	}
+	if document_type and document_name:
+		log.update(document_type=document_type, document_name=document_name)
+	if link:
+		log["link"] = link
+	make_notification_logs(frappe._dict(log), [user])
+	send_email(user, subject, message, document_type=document_type, document_name=document_name)
+
+
+def send_email(
+	user: str,
+	subject: str,
+	message: str,
+	*,
+	document_type: str | None = None,
+	document_name: str | None = None,
+) -> bool:
+	"""Queue an email to `user`; False when there is no outgoing Email Account or it failed."""
+	from frappe.email.doctype.email_account.email_account import EmailAccount
+
+	email = frappe.db.get_value("User", {"name": user, "enabled": 1}, "email")
+	if not email:
+		return False
+	account = EmailAccount.find_outgoing()
+	if not account or not account.get("email_id"):
+		frappe.logger("crm_pool").info(f"no outgoing Email Account: no mail to {user} ({subject})")
+		return False
+	try:
+		frappe.sendmail(
+			recipients=[email],
+			subject=subject,
+			message=message,
+			reference_doctype=document_type,
+			reference_name=document_name,
+		)
+	except Exception:
+		frappe.log_error(title=f"crm_pool: mail to {user} not queued", reference_doctype=document_type)
+		return False
+	return True
