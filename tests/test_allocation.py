@@ -4,6 +4,7 @@ ERPNext's mirrored owners, and who may allocate."""
 from __future__ import annotations
 
 import json
+import threading
 
 import frappe
 import pytest
@@ -330,3 +331,79 @@ def test_the_score_inputs_come_from_the_last_90_days(make_user):
 	[member] = allocation.candidates(pool)
 	allocation.load_score_inputs([member])
 	assert (member.received_recently, member.converted_recently, member.conversion) == (1, 0, 0.0)
+
+
+def test_an_allocation_racing_with_claims_leaves_every_customer_one_owner():
+	"""A bulk allocation and claims of the same customers, each in its own connection, at once: the pool
+	row then the customers are locked in the same order everywhere, so no deadlock, and each customer
+	ends with exactly one owner and one ownership log entry."""
+	from tests.conftest import connect, new_user, real_commit
+	from tests.test_concurrency import purge
+
+	members = [new_user("Sales User") for _ in range(3)]
+	claimers = [new_user("Sales User") for _ in range(4)]
+	pool = make_pool(members=members + claimers)
+	names = bulk_pool_customers(pool, 120)
+	real_commit()
+	outcome: dict[str, object] = {}
+	barrier = threading.Barrier(1 + len(claimers))
+
+	def run(key: str, work) -> None:
+		connect()
+		try:
+			barrier.wait(timeout=60)
+			outcome[key] = work()
+			frappe.db.commit()
+		except Exception as e:
+			frappe.db.rollback()
+			outcome[key] = e
+		finally:
+			frappe.destroy()
+
+	def allocate_all():
+		return allocation.allocate(names, allocation.ROUND_ROBIN, members)
+
+	def claim_some(user: str, mine: list[str]):
+		def work():
+			frappe.set_user(user)
+			got = []
+			for pc in mine:
+				try:
+					ownership.claim(pc)
+					frappe.db.commit()
+					got.append(pc)
+				except ownership.PoolRuleError:
+					frappe.db.rollback()
+			return got
+
+		return work
+
+	threads = [threading.Thread(target=run, args=("allocation", allocate_all))] + [
+		threading.Thread(target=run, args=(user, claim_some(user, names[i::7][:10])))
+		for i, user in enumerate(claimers)
+	]
+	try:
+		for t in threads:
+			t.start()
+		for t in threads:
+			t.join(timeout=180)
+		result = outcome["allocation"]
+		assert isinstance(result, allocation.AllocationResult), result
+		claimed = {pc: user for user in claimers for pc in outcome[user]}
+		frappe.db.rollback()
+		final = owners(names)
+		assert all(final[pc] for pc in names)  # nobody left out: claimed or allocated
+		assert {pc: final[pc] for pc in claimed} == claimed
+		assert result.assigned == {pc: u for pc, u in final.items() if pc not in claimed}
+		assert {a.pool_customer for a in result.unassigned} == set(claimed)
+		entries = frappe.db.sql(
+			"""SELECT pool_customer, COUNT(*) FROM `tabPool Log` WHERE pool_customer IN %(n)s
+			AND action IN ('Claim', 'Assign') GROUP BY pool_customer""",
+			{"n": names},
+		)
+		assert len(entries) == len(names) and {count for _pc, count in entries} == {1}
+	finally:
+		frappe.db.rollback()
+		frappe.db.sql("DELETE FROM `tabNotification Log` WHERE for_user IN %s", (members + claimers,))
+		purge(pool, members + claimers)
+		real_commit()

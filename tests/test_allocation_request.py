@@ -260,3 +260,23 @@ def test_an_outgoing_email_account_gets_the_decision_queued(sales):
 		"Email Queue Recipient", filters={"parent": ("in", queued)}, pluck="recipient"
 	)
 	assert sales.a in recipients
+
+
+def test_a_chinese_requester_reads_the_results_in_chinese(make_user):
+	a = make_user("Sales User", language="zh")
+	b = make_user("Sales User")
+	manager = make_user("Sales User", "Pool Manager")
+	pool = make_pool(members=[a, b], admins=[manager])
+	wanted, contested = make_pool_customer(pool), make_pool_customer(pool)
+	name = request_as(a, [wanted, contested])
+	frappe.set_user(b)
+	ownership.claim(contested)
+
+	act(manager, name, "Approve")
+
+	frappe.set_user("Administrator")
+	by_line = lines(name)
+	assert by_line[wanted].message.startswith("已分配给")
+	assert "在审批前已被" in by_line[contested].message
+	[subject] = notifications(a, name)
+	assert subject.startswith("您的分配申请") and "1 个已分配给您" in subject

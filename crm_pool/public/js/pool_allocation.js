@@ -70,14 +70,14 @@ crm_pool.allocation_dialog = function (opts) {
 			{
 				fieldname: "members",
 				fieldtype: "MultiSelectList",
-				label: __("Members"),
+				label: __("Pool Members"),
 				description: __("Empty: the pool's members taking part in allocation"),
 				get_data: (txt) =>
 					((settings && settings.members) || [])
 						.filter((m) => !txt || (m.full_name + m.user).toLowerCase().includes(txt.toLowerCase()))
 						.map((m) => ({
 							value: m.user,
-							description: `${m.full_name} · ${__("Owned")} ${m.owned_before}${m.cap ? " / " + m.cap : ""}`,
+							description: `${m.full_name} · ${__("Owned Customers")} ${m.owned_before}${m.cap ? " / " + m.cap : ""}`,
 						})),
 				onchange: () => reset(),
 			},
@@ -164,7 +164,7 @@ crm_pool.allocation_dialog = function (opts) {
 
 crm_pool.allocation_html = function (res) {
 	const esc = frappe.utils.escape_html;
-	const head = `<p><b>${res.dry_run ? __("Preview") : __("Done")}</b> · ${__(res.strategy)} ·
+	const head = `<p><b>${res.dry_run ? __("Preview") : __("Allocation Done")}</b> · ${__(res.strategy)} ·
 		${__("{0} to members, {1} stay in the pool", [res.assigned_count, res.unassigned_count])}</p>`;
 	const members = res.members
 		.map(
@@ -189,10 +189,10 @@ crm_pool.allocation_html = function (res) {
 		? `<p class="text-muted">${__("Showing the first {0} rows", [res.allocations.length + res.unassigned.length])}</p>`
 		: "";
 	return `${head}
-		<table class="table table-sm table-bordered"><thead><tr><th>${__("Member")}</th><th>${__("Owned Before")}</th>
-		<th>${__("Given")}</th><th>${__("Owned After")}</th><th>${__("Cap")}</th><th>${__("Note")}</th></tr></thead><tbody>${members}</tbody></table>
+		<table class="table table-sm table-bordered"><thead><tr><th>${__("Pool Member")}</th><th>${__("Owned Before")}</th>
+		<th>${__("Given Now")}</th><th>${__("Owned After")}</th><th>${__("Owned Cap")}</th><th>${__("Allocation Note")}</th></tr></thead><tbody>${members}</tbody></table>
 		<div style="max-height: 360px; overflow: auto"><table class="table table-sm table-bordered"><thead><tr><th>${__("Customer")}</th>
-		<th>${__("Allocated To")}</th><th>${__("Why")}</th></tr></thead><tbody>${rows}${left}</tbody></table></div>${more}`;
+		<th>${__("Allocated To")}</th><th>${__("Allocation Reason")}</th></tr></thead><tbody>${rows}${left}</tbody></table></div>${more}`;
 };
 
 // A large allocation runs in the background: tell the manager when it is done.

@@ -11,7 +11,7 @@
 			const f = listview.filter_area.get().find((x) => x[1] === "pool" && x[2] === "=");
 			return f && f[3];
 		};
-		listview.page.add_actions_menu_item(__("Apply"), () => {
+		listview.page.add_actions_menu_item(__("Request Allocation"), () => {
 			const names = selected();
 			if (!names.length) return frappe.msgprint(__("Please select the customers to apply for"));
 			crm_pool.ask_apply(names, (res) => {
@@ -20,7 +20,7 @@
 			});
 		});
 		const managing = frappe.user.has_role(["Pool Manager", "Sales Manager", "System Manager"]);
-		listview.page.add_actions_menu_item(__("Allocate"), () => {
+		listview.page.add_actions_menu_item(__("Allocate to Members"), () => {
 			const names = selected();
 			if (!names.length) return frappe.msgprint(__("Please select the customers to allocate"));
 			crm_pool.allocation_dialog({
