@@ -407,3 +407,26 @@ def test_an_allocation_racing_with_claims_leaves_every_customer_one_owner():
 		frappe.db.sql("DELETE FROM `tabNotification Log` WHERE for_user IN %s", (members + claimers,))
 		purge(pool, members + claimers)
 		real_commit()
+
+
+def test_a_customer_party_gets_its_account_manager_and_stays_converted(make_user):
+	a = make_user("Sales User")
+	pool = make_pool(members=[a])
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": f"苏州{frappe.generate_hash(length=6)}环保科技有限公司",
+			"customer_type": "Company",
+			"customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}),
+		}
+	)
+	customer.flags.pool = pool
+	customer.insert()
+	pc = frappe.db.get_value("Pool Customer", {"customer": customer.name})
+	assert frappe.db.get_value("Pool Customer", pc, "status") == IN_POOL
+
+	allocation.allocate([pc])
+
+	assert frappe.db.get_value("Pool Customer", pc, ["status", "owned_by"]) == ("Converted", a)
+	assert frappe.db.get_value("Customer", customer.name, "account_manager") == a
+	assert json.loads(frappe.db.get_value("Customer", customer.name, "_assign")) == [a]

@@ -900,12 +900,20 @@ def notify_members(result: AllocationResult) -> None:
 def enqueue_allocation(pool_customers: list[str], strategy: str | None, members: list[str] | None) -> dict:
 	"""Run a large allocation as a background job (one per pool at a time); the user who started it
 	sees its progress and gets a notification with the outcome."""
+	from frappe.utils.background_jobs import is_job_enqueued
+
 	pool = pool_of(pool_customers)
+	job_id = f"crm_pool_allocate::{pool}"
+	if is_job_enqueued(job_id):
+		frappe.throw(
+			_("An allocation of pool {0} is already running; please wait for it to finish").format(pool),
+			ownership.PoolRuleError,
+		)
 	job = frappe.enqueue(
 		"crm_pool.pool.allocation.allocate_job",
 		queue="long",
 		timeout=3600,
-		job_id=f"crm_pool_allocate::{pool}",
+		job_id=job_id,
 		deduplicate=True,
 		enqueue_after_commit=True,
 		pool_customers=pool_customers,
