@@ -39,6 +39,7 @@ crm_pool.allocation_dialog = function (opts) {
 	const selected = opts.pool_customers || [];
 	let previewed = false;
 	let settings = null;
+	let loaded_pool = null;
 	const dialog = new frappe.ui.Dialog({
 		title: __("Allocate Customers"),
 		size: "extra-large",
@@ -113,8 +114,10 @@ crm_pool.allocation_dialog = function (opts) {
 	}
 
 	function load_settings() {
+		// the Link field reports its value again after validating it: load each pool once
 		const pool = dialog.get_value("pool");
-		if (!pool) return;
+		if (!pool || pool === loaded_pool) return;
+		loaded_pool = pool;
 		frappe.call({
 			method: "crm_pool.api.allocation_settings",
 			args: { pool: pool },
