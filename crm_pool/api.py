@@ -143,6 +143,7 @@ def pool_status(
 	)
 	user = frappe.session.user
 	manage = ownership.can_manage(pc.pool)
+	claim_mode = frappe.db.get_value("Customer Pool", pc.pool, "claim_mode")
 	mine = pc.owned_by == user
 	history = frappe.get_all(
 		"Pool Log",
@@ -168,8 +169,11 @@ def pool_status(
 		"recycle_due_at": pc.recycle_due_at if (mine or manage) else None,
 		"last_followup_at": pc.last_followup_at,
 		"lock_reason": pc.lock_reason if (mine or manage) else None,
+		"claim_mode": claim_mode,
 		"can": {
-			"claim": pc.status == "In Pool",
+			"claim": pc.status == "In Pool" and claim_mode != ownership.APPLY_AND_APPROVE,
+			"apply": pc.status == "In Pool",
+			"allocate": manage and pc.status == "In Pool",
 			"release": pc.status in ("Owned", "Converted") and (mine or manage),
 			"assign": manage and pc.status in ("In Pool", "Owned", "Converted"),
 			"lock": manage and pc.status in ("Owned", "Converted"),
@@ -181,3 +185,169 @@ def pool_status(
 
 def _strip_html(text: str) -> str:
 	return frappe.utils.strip_html_tags(text or "").strip()
+
+
+# --- allocation (分配): requests (申请) and manager allocation (调配) ---------------------------------
+
+PREVIEW_ROWS = 200  # rows of a plan sent back to the desk
+MAX_ALLOCATE = 20000  # customers in one allocation
+FILTER_FIELDS = ("territory", "customer_group", "industry", "grade")
+
+
+def _json_list(value) -> list[str]:
+	if not value:
+		return []
+	if isinstance(value, str):
+		try:
+			value = json.loads(value)
+		except ValueError:
+			value = [v.strip() for v in value.split(",")]
+	if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+		frappe.throw(_("Please give a list of names"), ownership.PoolRuleError)
+	return [v for v in value if v]
+
+
+def _pool_batch(pool: str | None, filters) -> list[str]:
+	"""The in-pool customers of `pool` matching `filters` (territory, customer_group, industry,
+	grade; the territory with the territories under it), most valuable and longest waiting first."""
+	if not pool or not frappe.db.exists("Customer Pool", pool):
+		frappe.throw(_("Please choose a pool"), ownership.PoolRuleError)
+	if not ownership.can_manage(pool):
+		frappe.throw(_("Only a pool admin or a manager may allocate customers"), frappe.PermissionError)
+	filters = frappe.parse_json(filters) if isinstance(filters, str) else (filters or {})
+	if not isinstance(filters, dict):
+		frappe.throw(_("Invalid filters"), ownership.PoolRuleError)
+	conditions, values = (
+		["pc.pool = %(pool)s", "pc.status = %(in_pool)s"],
+		{"pool": pool, "in_pool": "In Pool"},
+	)
+	for key in FILTER_FIELDS:
+		if filters.get(key):
+			values[key] = filters[key]
+			if key == "territory":
+				conditions.append(
+					"""pc.territory IN (SELECT t.name FROM `tabTerritory` t, `tabTerritory` p
+					WHERE p.name = %(territory)s AND t.lft >= p.lft AND t.rgt <= p.rgt)"""
+				)
+			else:
+				conditions.append(f"pc.{key} = %({key})s")
+	limit = min(frappe.utils.cint(filters.get("limit")) or MAX_ALLOCATE, MAX_ALLOCATE)
+	return frappe.db.sql_list(
+		f"""SELECT pc.name FROM `tabPool Customer` pc WHERE {" AND ".join(conditions)}
+		ORDER BY FIELD(pc.grade, 'A', 'B', 'C') = 0, FIELD(pc.grade, 'A', 'B', 'C'), pc.pool_entered_at, pc.name
+		LIMIT {limit}""",
+		values,
+	)
+
+
+@frappe.whitelist(methods=["POST"])
+def allocate(
+	pool_customers=None, strategy: str | None = None, members=None, dry_run=0, pool=None, filters=None
+) -> dict:
+	"""调配 by a pool admin or manager: the given pool customers, or the in-pool customers of `pool`
+	matching `filters`, to `members` (default: the pool's) by `strategy` (default: the pool's).
+	`dry_run` returns the plan (who gets what, and why) without writing. Large batches run in the
+	background (the result says `queued`)."""
+	names = _json_list(pool_customers) if pool_customers else _pool_batch(pool, filters)
+	if not names:
+		frappe.throw(_("No customers of the pool match"), ownership.PoolRuleError)
+	if len(names) > MAX_ALLOCATE:
+		frappe.throw(
+			_("Please allocate at most {0} customers at a time").format(MAX_ALLOCATE), ownership.PoolRuleError
+		)
+	from crm_pool.pool import allocation
+
+	batch_pool = allocation.pool_of(list(dict.fromkeys(names)))
+	if not ownership.can_manage(batch_pool):
+		frappe.throw(_("Only a pool admin or a manager may allocate customers"), frappe.PermissionError)
+	members = _json_list(members) or None
+	if not frappe.utils.cint(dry_run) and len(names) > allocation.ENQUEUE_ABOVE:
+		return allocation.enqueue_allocation(names, strategy or None, members)
+	result = allocation.allocate(names, strategy or None, members, dry_run=bool(frappe.utils.cint(dry_run)))
+	return result.as_dict(limit=PREVIEW_ROWS)
+
+
+@frappe.whitelist()
+def allocation_settings(pool: str) -> dict:
+	"""What the allocation dialog offers for `pool`: its strategy and its members with their
+	numbers (for pool admins and managers)."""
+	from crm_pool.pool import allocation
+
+	if not pool or not frappe.db.exists("Customer Pool", pool):
+		frappe.throw(_("Please choose a pool"), ownership.PoolRuleError)
+	if not ownership.can_manage(pool):
+		frappe.throw(_("Only a pool admin or a manager may allocate customers"), frappe.PermissionError)
+	settings = allocation.pool_settings(pool)
+	rows = allocation.pool_member_rows(pool)
+	selling = allocation.sales_users([r.user for r in rows])
+	team = [
+		allocation.Member(user=r.user, full_name=selling[r.user], order=i, territory=r.territory)
+		for i, r in enumerate(rows)
+		if r.user in selling
+	]
+	if team:
+		allocation.count_owned(pool, team, settings.converted_not_counted, lock=False)
+	excluded = {r.user for r in rows if r.no_allocation}
+	return {
+		"pool": pool,
+		"pool_name": settings.pool_name,
+		"strategy": settings.allocation_strategy or allocation.ROUND_ROBIN,
+		"strategies": [{"value": s, "label": _(s)} for s in allocation.STRATEGIES],
+		"cap": settings.max_owned or None,
+		"members": [dict(m.summary(settings.max_owned), default=m.user not in excluded) for m in team],
+		"in_pool": frappe.db.count("Pool Customer", {"pool": pool, "status": "In Pool"}),
+	}
+
+
+@frappe.whitelist(methods=["POST"])
+def request_allocation(pool_customers, reason: str, expected_resources: str | None = None, submit=1) -> dict:
+	"""申请: the current user applies for pool customers (one pool), with a reason; the request goes
+	to the approvers unless `submit` is 0 (then it stays a draft)."""
+	_only_sales()
+	from crm_pool.pool import allocation_request
+
+	names = _names(pool_customers)
+	for name in names:
+		_pool_customer(name, for_claim=True)
+	doc = allocation_request.create(names, reason, expected_resources, submit=bool(frappe.utils.cint(submit)))
+	return _request_state(doc)
+
+
+@frappe.whitelist(methods=["POST"])
+def allocation_request_action(name: str, action: str, note: str | None = None) -> dict:
+	"""Apply a Workflow action (Submit for Approval, Approve, Reject, Cancel) to an allocation
+	request, with an optional note from the approver. The Workflow checks the role; the request's
+	controller checks everything else (no self approval, availability at approval)."""
+	from frappe.model.workflow import apply_workflow
+
+	from crm_pool.pool import allocation_request
+
+	if not name or not frappe.db.exists(allocation_request.DOCTYPE, name):
+		frappe.throw(_("Allocation request {0} does not exist").format(name), frappe.DoesNotExistError)
+	frappe.get_doc(allocation_request.DOCTYPE, name).check_permission("read")
+	if note and note.strip():
+		# apply_workflow reads the request from the database: the note goes there first, in the
+		# same transaction (undone with the action if the action is refused)
+		frappe.db.set_value(
+			allocation_request.DOCTYPE, name, "decision_note", note.strip(), update_modified=False
+		)
+	doc = apply_workflow(frappe.get_doc(allocation_request.DOCTYPE, name), action)
+	return _request_state(doc)
+
+
+def _request_state(doc) -> dict:
+	return {
+		"name": doc.name,
+		"workflow_state": doc.workflow_state,
+		"assigned_count": doc.assigned_count,
+		"unavailable_count": doc.unavailable_count,
+		"lines": [
+			{
+				"pool_customer": line.pool_customer,
+				"customer_name": line.customer_name,
+				"status": line.status,
+				"message": line.message,
+			}
+			for line in doc.lines
+		],
+	}

@@ -6,28 +6,39 @@ app_email = "dev@crm-pool.invalid"
 app_license = "MIT"
 required_apps = ["frappe/erpnext"]
 
-# Records shipped with the app; admins may change them on their site.
+# Records shipped with the app; admins may change them on their site (one file per DocType in
+# fixtures/): the role, the Custom Fields on Lead/Customer, and the three approval Workflows —
+# intake review (审核), allocation requests (申请) and ownership transfers (调整).
 fixtures = [
 	{"dt": "Role", "filters": [["role_name", "in", ["Pool Manager"]]]},
-]
-
-after_install = "crm_pool.setup.install.after_install"
-
-# --- intake (收集): Custom Fields, the review Workflow, and the Lead / Customer hooks ---------------
-fixtures += [
 	{
 		"dt": "Custom Field",
 		"filters": [
 			["name", "in", ["Lead-uscc", "Lead-pool_customer", "Customer-uscc", "Customer-pool_customer"]]
 		],
 	},
-	{"dt": "Workflow State", "filters": [["name", "in", ["Pending", "Approved", "Rejected"]]]},
-	{"dt": "Workflow Action Master", "filters": [["name", "in", ["Approve", "Reject"]]]},
-	{"dt": "Workflow", "filters": [["name", "in", ["Pool Customer Review"]]]},
+	{
+		"dt": "Workflow State",
+		"filters": [["name", "in", ["Pending", "Approved", "Rejected", "Draft", "Pending Approval", "Cancelled"]]],
+	},
+	{
+		"dt": "Workflow Action Master",
+		"filters": [["name", "in", ["Approve", "Reject", "Submit for Approval", "Cancel"]]],
+	},
+	{
+		"dt": "Workflow",
+		"filters": [["name", "in", ["Pool Customer Review", "Pool Allocation Request", "Ownership Transfer"]]],
+	},
 ]
 
+after_install = "crm_pool.setup.install.after_install"
+
 # --- ownership (claim, release, assign, lock) and record-level access ---------------------------
-app_include_js = ["/assets/crm_pool/js/pool_actions.js"]
+app_include_js = [
+	"/assets/crm_pool/js/pool_actions.js",
+	"/assets/crm_pool/js/transfer_actions.js",
+	"/assets/crm_pool/js/pool_allocation.js",
+]
 
 doctype_js = {
 	"Lead": "public/js/party_pool_status.js",
@@ -80,13 +91,11 @@ scheduler_events = {
 }
 
 # --- transfer (调整 · 交接), ownership conflicts (撞单), collaborators, leaving staff ------------------
-# The Workflow "Ownership Transfer" (with its new states and actions) is shipped in
-# fixtures/ownership_transfer_workflow.json, synced with the app's other fixture files; it is not
-# listed in `fixtures` because export-fixtures writes one file per DocType listed there.
-app_include_js += ["/assets/crm_pool/js/transfer_actions.js"]
-
 doc_events["User"] = {"on_update": ["crm_pool.pool.transfer.on_user_update"]}
 doc_events["Employee"] = {"on_update": ["crm_pool.pool.transfer.on_employee_update"]}
 # 撞单 at follow-up: a salesperson creating these for a customer someone else owns
 for _doctype in ("Opportunity", "Quotation", "Event", "Communication"):
 	doc_events[_doctype]["after_insert"] = ["crm_pool.pool.conflicts.on_followup_insert"]
+
+# --- allocation (分配): requests (申请) with their Workflow, and manager allocation (调配) -----------
+doctype_list_js = {"Pool Customer": "public/js/pool_board_allocation.js"}

@@ -53,12 +53,16 @@ def insert_logs_select(
 	to_user_sql: str = "NULL",
 	rule_sql: str = "NULL",
 	reason: str | None = None,
+	reason_sql: str | None = None,
+	join_sql: str = "",
 ) -> int:
 	"""Append one entry per Pool Customer `pc` matching `where_sql`, in one INSERT ... SELECT.
 
 	Call it before the UPDATE that changes the rows (so `pc.owned_by` is still the old owner).
 	`where_sql` and the *_sql expressions are trusted SQL written in this app; user input goes
-	into `values` only. Returns the number of entries written.
+	into `values` only. `join_sql` joins further tables (e.g. a work table holding each row's new
+	owner and reason) for the expressions to use; `reason_sql`, when given, replaces `reason`.
+	Returns the number of entries written.
 	"""
 	params = dict(values, _action=action, _by=frappe.session.user, _at=now_datetime(), _reason=reason)
 	frappe.db.sql(
@@ -69,8 +73,8 @@ def insert_logs_select(
 		SELECT
 			LEFT(MD5(CONCAT(pc.name, UUID())), 12), %(_at)s, %(_at)s, %(_by)s, %(_by)s, 0, 0,
 			pc.name, pc.customer_name, %(_action)s, {from_user_sql}, {to_user_sql}, pc.pool, %(_by)s,
-			%(_at)s, {rule_sql}, %(_reason)s
-		FROM `tabPool Customer` pc
+			%(_at)s, {rule_sql}, {reason_sql or "%(_reason)s"}
+		FROM `tabPool Customer` pc {join_sql}
 		WHERE {where_sql}
 		""",
 		params,

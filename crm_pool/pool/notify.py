@@ -1,4 +1,5 @@
-"""Telling people: a system notification (Notification Log, type Alert) and a queued email.
+"""Telling people what crm_pool did for or to them: a system notification (Notification Log, type
+Alert: the bell in the desk) and an email queued through Frappe's Email Queue.
 
 Mail never stops the work that triggered it: without an outgoing Email Account the email is skipped
 (and noted in the log); a failure to queue it is logged, never raised.
@@ -12,7 +13,7 @@ import frappe
 
 
 def notify(
-	users: Iterable[str],
+	users: str | Iterable[str],
 	subject: str,
 	message: str,
 	*,
@@ -20,40 +21,52 @@ def notify(
 	document_type: str | None = None,
 	document_name: str | None = None,
 ) -> None:
-	"""A system notification and a queued email to each of `users` (enabled ones only)."""
+	"""A system notification and a queued email to each of `users` (one user or several)."""
 	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
 
-	users = [user for user in dict.fromkeys(users) if user]
+	if isinstance(users, str):
+		users = [users]
+	users = [user for user in dict.fromkeys(users) if user and user != "Guest"]
 	if not users:
 		return
-	make_notification_logs(
-		{
-			"type": "Alert",
-			"subject": subject,
-			"email_content": message,
-			"document_type": document_type,
-			"document_name": document_name,
-			"link": link,
-		},
-		users,
-	)
+	log = {"type": "Alert", "subject": subject, "email_content": message, "from_user": frappe.session.user}
+	if document_type and document_name:
+		log.update(document_type=document_type, document_name=document_name)
+	if link:
+		log["link"] = link
+	make_notification_logs(frappe._dict(log), users)
 	for user in users:
-		send_email(user, subject, message)
+		send_email(user, subject, message, document_type=document_type, document_name=document_name)
 
 
-def send_email(user: str, subject: str, message: str) -> None:
-	"""Queue an email to `user`. Without an outgoing Email Account (or with only Frappe's muted-mail
-	stand-in, which has no address) it is skipped; a failure is logged, never raised."""
+def send_email(
+	user: str,
+	subject: str,
+	message: str,
+	*,
+	document_type: str | None = None,
+	document_name: str | None = None,
+) -> bool:
+	"""Queue an email to `user`; False when there is no outgoing Email Account (or only Frappe's
+	muted-mail stand-in, which has no address), the user has no address, or queuing failed."""
 	from frappe.email.doctype.email_account.email_account import EmailAccount
 
 	email = frappe.db.get_value("User", {"name": user, "enabled": 1}, "email")
 	if not email:
-		return
+		return False
 	account = EmailAccount.find_outgoing()
 	if not account or not account.get("email_id"):
-		frappe.logger("crm_pool").warning(f"no outgoing Email Account: no mail to {user} ({subject})")
-		return
+		frappe.logger("crm_pool").info(f"no outgoing Email Account: no mail to {user} ({subject})")
+		return False
 	try:
-		frappe.sendmail(recipients=[email], subject=subject, message=message)
+		frappe.sendmail(
+			recipients=[email],
+			subject=subject,
+			message=message,
+			reference_doctype=document_type,
+			reference_name=document_name,
+		)
 	except Exception:
-		frappe.log_error(title=f"crm_pool: mail to {user} not queued")
+		frappe.log_error(title=f"crm_pool: mail to {user} not queued", reference_doctype=document_type)
+		return False
+	return True

@@ -53,7 +53,10 @@ crm_pool.add_action_buttons = function (frm, status, after) {
 	const pc = status.name;
 	if (status.can.claim) frm.add_custom_button(__("Claim"), () => crm_pool.call("claim", { pool_customer: pc }, after), group);
 	if (status.can.release) frm.add_custom_button(__("Release"), () => crm_pool.ask_reason(__("Release to Pool"), "release", pc, after), group);
+	if (status.can.apply && crm_pool.ask_apply) frm.add_custom_button(__("Request Allocation"), () => crm_pool.ask_apply([pc], after), group);
 	if (status.can.assign) frm.add_custom_button(__("Assign"), () => crm_pool.ask_assign(pc, after), group);
+	if (status.can.allocate && crm_pool.allocation_dialog)
+		frm.add_custom_button(__("Allocate to Members"), () => crm_pool.allocation_dialog({ pool_customers: [pc], pool: status.pool, after: after }), group);
 	if (status.can.lock) frm.add_custom_button(__("Lock"), () => crm_pool.ask_reason(__("Lock Customer"), "lock", pc, after), group);
 	if (status.can.unlock) frm.add_custom_button(__("Unlock"), () => crm_pool.ask_reason(__("Unlock Customer"), "unlock", pc, after, false), group);
 };

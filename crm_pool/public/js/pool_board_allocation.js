@@ -1,0 +1,41 @@
+// The pool board (Pool Customer's list): 申请 (apply for the selected customers, as a request a manager
+// approves — the way to claim from "Apply and Approve" pools) and 调配 (a pool admin or manager allocates
+// the selected customers, or the pool's customers by filters, after a preview).
+(() => {
+	const settings = frappe.listview_settings["Pool Customer"] || (frappe.listview_settings["Pool Customer"] = {});
+	const previous_onload = settings.onload;
+	settings.onload = function (listview) {
+		previous_onload && previous_onload.call(this, listview);
+		const selected = () => listview.get_checked_items(true);
+		const pool_filter = () => {
+			const f = listview.filter_area.get().find((x) => x[1] === "pool" && x[2] === "=");
+			return f && f[3];
+		};
+		listview.page.add_actions_menu_item(__("Request Allocation"), () => {
+			const names = selected();
+			if (!names.length) return frappe.msgprint(__("Please select the customers to apply for"));
+			crm_pool.ask_apply(names, (res) => {
+				listview.clear_checked_items();
+				frappe.set_route("Form", "Pool Allocation Request", res.name);
+			});
+		});
+		const managing = frappe.user.has_role(["Pool Manager", "Sales Manager", "System Manager"]);
+		listview.page.add_actions_menu_item(__("Allocate to Members"), () => {
+			const names = selected();
+			if (!names.length) return frappe.msgprint(__("Please select the customers to allocate"));
+			crm_pool.allocation_dialog({
+				pool_customers: names,
+				pool: listview.data.find((d) => d.name === names[0])?.pool,
+				after: () => {
+					listview.clear_checked_items();
+					listview.refresh();
+				},
+			});
+		});
+		if (managing) {
+			listview.page.add_inner_button(__("Allocate from Pool"), () =>
+				crm_pool.allocation_dialog({ pool: pool_filter(), after: () => listview.refresh() })
+			);
+		}
+	};
+})();
