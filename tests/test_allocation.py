@@ -430,3 +430,36 @@ def test_a_customer_party_gets_its_account_manager_and_stays_converted(make_user
 	assert frappe.db.get_value("Pool Customer", pc, ["status", "owned_by"]) == ("Converted", a)
 	assert frappe.db.get_value("Customer", customer.name, "account_manager") == a
 	assert json.loads(frappe.db.get_value("Customer", customer.name, "_assign")) == [a]
+
+
+def test_experience_counts_from_the_employees_date_of_joining(make_user):
+	veteran, newcomer = make_user("Sales User"), make_user("Sales User")
+	pool = make_pool(members=[veteran, newcomer], allocation_strategy=allocation.SCORE_BASED)
+	frappe.get_doc(
+		{
+			"doctype": "Employee",
+			"first_name": "老销售",
+			"gender": frappe.db.get_value("Gender", {}),
+			"date_of_birth": "1985-05-01",
+			"date_of_joining": add_days(now_datetime(), -4 * 365).date(),
+			"company": frappe.defaults.get_global_default("company"),
+			"user_id": veteran,
+			"status": "Active",
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.set_value(
+		"Customer Pool",
+		pool,
+		{
+			"score_weight_conversion": 0,
+			"score_weight_capacity": 0,
+			"score_weight_experience": 1,
+			"score_weight_region": 0,
+		},
+	)
+	[customer] = bulk_pool_customers(pool, 1)
+
+	[choice] = allocation.allocate([customer], dry_run=True).allocations
+
+	parts = {c["user"]: c["parts"]["experience"] for c in choice.candidates}
+	assert choice.user == veteran and parts == {veteran: 1.0, newcomer: 0.0}

@@ -216,7 +216,10 @@ def allocate(
 		frappe.throw(_("Unknown allocation strategy {0}").format(strategy), ownership.PoolRuleError)
 	team = candidates(pool, members)
 	if not dry_run:
-		frappe.db.sql("SELECT name FROM `tabCustomer Pool` WHERE name = %s FOR UPDATE", pool)
+		# the pool's row first (and its round robin pointer as committed now: a locking read)
+		settings.allocation_pointer = frappe.db.sql(
+			"SELECT allocation_pointer FROM `tabCustomer Pool` WHERE name = %s FOR UPDATE", pool
+		)[0][0]
 	customers, unavailable = load_customers(names, pool, lock=not dry_run)
 	count_owned(pool, team, settings.converted_not_counted, lock=not dry_run)
 	if strategy == SCORE_BASED:
