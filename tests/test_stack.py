@@ -4,6 +4,7 @@ translations and demo data."""
 import random
 
 import frappe
+import frappe.translate
 from frappe.utils.password import check_password
 
 from crm_pool import demo
