@@ -19,7 +19,9 @@ fixtures = [
 	},
 	{
 		"dt": "Workflow State",
-		"filters": [["name", "in", ["Pending", "Approved", "Rejected", "Draft", "Pending Approval", "Cancelled"]]],
+		"filters": [
+			["name", "in", ["Pending", "Approved", "Rejected", "Draft", "Pending Approval", "Cancelled"]]
+		],
 	},
 	{
 		"dt": "Workflow Action Master",
@@ -27,7 +29,9 @@ fixtures = [
 	},
 	{
 		"dt": "Workflow",
-		"filters": [["name", "in", ["Pool Customer Review", "Pool Allocation Request", "Ownership Transfer"]]],
+		"filters": [
+			["name", "in", ["Pool Customer Review", "Pool Allocation Request", "Ownership Transfer"]]
+		],
 	},
 ]
 

@@ -463,3 +463,33 @@ def test_experience_counts_from_the_employees_date_of_joining(make_user):
 
 	parts = {c["user"]: c["parts"]["experience"] for c in choice.candidates}
 	assert choice.user == veteran and parts == {veteran: 1.0, newcomer: 0.0}
+
+
+def test_rule_based_by_product_line_follows_the_item_group_tree(make_user):
+	"""业务线: a rule on a product line (Item Group) takes its sub-groups too."""
+	line = frappe.get_doc(
+		{
+			"doctype": "Item Group",
+			"item_group_name": f"危废处置-{frappe.generate_hash(length=6)}",
+			"is_group": 1,
+		}
+	).insert(ignore_permissions=True)
+	sub = frappe.get_doc(
+		{
+			"doctype": "Item Group",
+			"item_group_name": f"医废-{frappe.generate_hash(length=6)}",
+			"parent_item_group": line.name,
+		}
+	).insert(ignore_permissions=True)
+	a, b = make_user("Sales User"), make_user("Sales User")
+	pool = make_pool(
+		members=[a, b],
+		allocation_strategy=allocation.RULE_BASED,
+		allocation_rules=[{"product_line": line.name, "user": b}],
+	)
+	[waste] = bulk_pool_customers(pool, 1, product_line=sub.name)
+	[other] = bulk_pool_customers(pool, 1)
+	result = allocation.allocate([waste, other])
+	assert result.assigned == {waste: b}
+	[left] = result.unassigned
+	assert left.pool_customer == other and "Matches no allocation rule" in left.reason

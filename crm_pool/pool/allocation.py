@@ -279,7 +279,7 @@ def pool_settings(pool: str) -> frappe._dict:
 	settings.rules = frappe.get_all(
 		"Customer Pool Allocation Rule",
 		filters={"parent": pool, "parenttype": "Customer Pool"},
-		fields=["idx", "territory", "customer_group", "industry", "grade", "user"],
+		fields=["idx", "territory", "customer_group", "industry", "product_line", "grade", "user"],
 		order_by="idx asc",
 	)
 	return settings
@@ -375,6 +375,9 @@ def candidates(pool: str, members: list[str] | None = None) -> list[Member]:
 	]
 
 
+# Criteria of an allocation rule row, in the order they are shown.
+RULE_CRITERIA = ("territory", "customer_group", "industry", "product_line", "grade")
+
 # --- reading the batch -----------------------------------------------------------------------------
 
 CUSTOMER_FIELDS = (
@@ -386,6 +389,7 @@ CUSTOMER_FIELDS = (
 	"territory",
 	"customer_group",
 	"industry",
+	"product_line",
 	"grade",
 	"pool_entered_at",
 )
@@ -502,7 +506,11 @@ class Planner:
 		self.team = result.members
 		self.cap = result.cap
 		self.losses = losses
-		self.trees = {"territory": tree("Territory"), "customer_group": tree("Customer Group")}
+		self.trees = {
+			"territory": tree("Territory"),
+			"customer_group": tree("Customer Group"),
+			"item_group": tree("Item Group"),
+		}
 		for member in self.team:
 			if self.cap and member.owned >= self.cap:
 				member.skipped = _("At the cap of {0} customers").format(self.cap)
@@ -582,7 +590,7 @@ class Planner:
 		by_user = {m.user: m for m in self.team}
 		groups: dict[tuple, list] = {}
 		for row in self.settings.rules:
-			criteria = {k: row.get(k) or None for k in ("territory", "customer_group", "industry", "grade")}
+			criteria = {k: row.get(k) or None for k in RULE_CRITERIA}
 			key = tuple(criteria.items())
 			groups.setdefault(key, [criteria, [], row.idx, _("row {0}").format(row.idx)])
 			if row.user in by_user and by_user[row.user] not in groups[key][1]:
@@ -594,6 +602,7 @@ class Planner:
 					"territory": member.territory,
 					"customer_group": None,
 					"industry": None,
+					"product_line": None,
 					"grade": None,
 				}
 				ordered.append([criteria, [member], 10**6, _("member territory")])
@@ -604,6 +613,7 @@ class Planner:
 			self.within("territory", pc.territory, criteria["territory"])
 			and self.within("customer_group", pc.customer_group, criteria["customer_group"])
 			and (not criteria["industry"] or criteria["industry"] == pc.industry)
+			and self.within("item_group", pc.product_line, criteria["product_line"])
 			and (not criteria["grade"] or criteria["grade"] == pc.grade)
 		)
 
@@ -710,7 +720,7 @@ def plan(
 
 
 def tree(doctype: str) -> dict[str, tuple[int, int]]:
-	"""{node: (lft, rgt)} of a nested-set tree (Territory, Customer Group: small tables)."""
+	"""{node: (lft, rgt)} of a nested-set tree (Territory, Customer Group, Item Group: small tables)."""
 	return {
 		name: (lft, rgt) for name, lft, rgt in frappe.db.sql(f"SELECT name, lft, rgt FROM `tab{doctype}`")
 	}
@@ -721,6 +731,7 @@ def criteria_label(criteria: dict) -> str:
 		"territory": _("Territory"),
 		"customer_group": _("Customer Group"),
 		"industry": _("Industry"),
+		"product_line": _("Product Line"),
 		"grade": _("Customer Grade"),
 	}
 	return ", ".join(f"{labels[k]} {v}" for k, v in criteria.items() if v) or _("any customer")
@@ -732,6 +743,7 @@ def profile_label(pc: frappe._dict) -> str:
 			"territory": pc.territory or "—",
 			"customer_group": pc.customer_group or "—",
 			"industry": pc.industry or "—",
+			"product_line": pc.product_line or "—",
 			"grade": pc.grade or "—",
 		}
 	)
