@@ -32,7 +32,6 @@ import time
 import uuid
 
 import frappe
-from frappe.utils import add_to_date, now_datetime
 
 STRATEGIES = ("Round Robin", "Load Balancing", "Rule Based", "Score Based")
 
@@ -44,16 +43,11 @@ def connect(site: str) -> None:
 	frappe.set_user("Administrator")
 
 
-def _bulk(doctype: str, fields: list[str], rows: list[tuple]) -> None:
-	frappe.db.bulk_insert(doctype, fields, rows, chunk_size=5000)
-
-
 def set_up(customers: int, members: int) -> frappe._dict:
 	"""Territories, users, a pool and its customers, inserted set-based and committed."""
+	from crm_pool.bulk_demo import insert_pool_customers, insert_sales_users
+
 	tag = uuid.uuid4().hex[:6]
-	now = now_datetime()
-	std = ["creation", "modified", "owner", "modified_by"]
-	meta = (now, now, "Administrator", "Administrator")
 	root = frappe.db.get_value("Territory", {"parent_territory": ("in", ("", None))}, "name")
 	territories = [
 		frappe.get_doc(
@@ -63,18 +57,7 @@ def set_up(customers: int, members: int) -> frappe._dict:
 		.name
 		for i in range(members)
 	]
-	users = [f"alloc-{tag}-{i}@crm-pool.test" for i in range(members)]
-	_bulk(
-		"User",
-		["name", "email", "first_name", "enabled", "user_type", *std],
-		[(u, u, f"分配压测{i}", 1, "System User", *meta) for i, u in enumerate(users)],
-	)
-	_bulk(
-		"Has Role",
-		["name", "parent", "parenttype", "parentfield", "role", *std],
-		[(frappe.generate_hash(), u, "User", "roles", "Sales User", *meta) for u in users],
-	)
-	_bulk("Notification Settings", ["name", "enabled", *std], [(u, 0, *meta) for u in users])
+	users = insert_sales_users(f"alloc-{tag}", members, notifications=False)
 	pool = frappe.get_doc(
 		{
 			"doctype": "Customer Pool",
@@ -83,46 +66,11 @@ def set_up(customers: int, members: int) -> frappe._dict:
 			"members": [{"user": u, "territory": t} for u, t in zip(users, territories, strict=True)],
 		}
 	).insert(ignore_permissions=True)
-	leads = [f"BENCHA-{tag}-{i:06d}" for i in range(customers)]
-	_bulk(
-		"Lead",
-		["name", "lead_name", "company_name", "status", *std],
-		[(n, f"客户{i}", f"分配压测客户{tag}{i}有限公司", "Lead", *meta) for i, n in enumerate(leads)],
-	)
-	pcs = [f"PCA-{tag}-{i:06d}" for i in range(customers)]
-	_bulk(
-		"Pool Customer",
-		[
-			"name",
-			"customer_name",
-			"party_type",
-			"party",
-			"lead",
-			"pool",
-			"status",
-			"review_status",
-			"territory",
-			"grade",
-			"pool_entered_at",
-			*std,
-		],
-		[
-			(
-				pc,
-				f"分配压测客户{tag}{i}有限公司",
-				"Lead",
-				lead,
-				lead,
-				pool.name,
-				"In Pool",
-				"Approved",
-				territories[i % members],
-				"ABC"[i % 3],
-				add_to_date(now, seconds=-i),
-				*meta,
-			)
-			for i, (pc, lead) in enumerate(zip(pcs, leads, strict=True))
-		],
+	pcs, leads = insert_pool_customers(
+		pool.name,
+		customers,
+		prefix=f"BENCHA-{tag}",
+		row_fields=lambda i: {"territory": territories[i % members], "grade": "ABC"[i % 3]},
 	)
 	frappe.db.commit()
 	return frappe._dict(tag=tag, users=users, pool=pool.name, pcs=pcs, leads=leads, territories=territories)

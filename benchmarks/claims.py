@@ -21,7 +21,6 @@ import time
 import uuid
 
 import frappe
-from frappe.utils import now_datetime
 
 
 def connect(site: str) -> None:
@@ -32,55 +31,10 @@ def connect(site: str) -> None:
 
 def set_up(clients: int, customers: int, cap: int) -> frappe._dict:
 	"""Users, a pool and its customers, inserted set-based and committed."""
+	from crm_pool.bulk_demo import insert_pool_customers, insert_sales_users
+
 	tag = uuid.uuid4().hex[:6]
-	now = now_datetime()
-	users = [f"bench-{tag}-{i}@crm-pool.test" for i in range(clients)]
-	frappe.db.bulk_insert(
-		"User",
-		[
-			"name",
-			"email",
-			"first_name",
-			"enabled",
-			"user_type",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-		],
-		[
-			(u, u, f"压测{i}", 1, "System User", now, now, "Administrator", "Administrator")
-			for i, u in enumerate(users)
-		],
-	)
-	frappe.db.bulk_insert(
-		"Has Role",
-		[
-			"name",
-			"parent",
-			"parenttype",
-			"parentfield",
-			"role",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-		],
-		[
-			(
-				frappe.generate_hash(),
-				u,
-				"User",
-				"roles",
-				"Sales User",
-				now,
-				now,
-				"Administrator",
-				"Administrator",
-			)
-			for u in users
-		],
-	)
+	users = insert_sales_users(f"bench-{tag}", clients)
 	pool = frappe.get_doc(
 		{
 			"doctype": "Customer Pool",
@@ -90,52 +44,7 @@ def set_up(clients: int, customers: int, cap: int) -> frappe._dict:
 			"members": [{"user": u} for u in users],
 		}
 	).insert(ignore_permissions=True)
-	leads = [f"BENCH-{tag}-{i:06d}" for i in range(customers)]
-	frappe.db.bulk_insert(
-		"Lead",
-		["name", "lead_name", "company_name", "status", "creation", "modified", "owner", "modified_by"],
-		[
-			(n, f"客户{i}", f"压测客户{tag}{i}有限公司", "Lead", now, now, "Administrator", "Administrator")
-			for i, n in enumerate(leads)
-		],
-	)
-	pcs = [f"PCB-{tag}-{i:06d}" for i in range(customers)]
-	frappe.db.bulk_insert(
-		"Pool Customer",
-		[
-			"name",
-			"customer_name",
-			"party_type",
-			"party",
-			"lead",
-			"pool",
-			"status",
-			"review_status",
-			"pool_entered_at",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-		],
-		[
-			(
-				pc,
-				f"压测客户{tag}{i}有限公司",
-				"Lead",
-				lead,
-				lead,
-				pool.name,
-				"In Pool",
-				"Approved",
-				now,
-				now,
-				now,
-				"Administrator",
-				"Administrator",
-			)
-			for i, (pc, lead) in enumerate(zip(pcs, leads, strict=True))
-		],
-	)
+	pcs, leads = insert_pool_customers(pool.name, customers, prefix=f"CLAIMS{tag}")
 	frappe.db.commit()
 	return frappe._dict(tag=tag, users=users, pool=pool.name, pcs=pcs, leads=leads)
 

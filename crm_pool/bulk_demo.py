@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import add_to_date, now_datetime
 
 from crm_pool import demo
 from crm_pool.pool.followup import RECYCLABLE, recompute_due_for_pool
@@ -253,3 +253,95 @@ def format_summary(summary: dict) -> str:
 		)
 	lines.append(f"total {summary['seconds']} s")
 	return "\n".join(lines)
+
+
+# --- small set-based fixtures for benchmarks and tests ---------------------------------------------
+
+META_COLUMNS = ("creation", "modified", "owner", "modified_by")
+
+
+def insert_sales_users(prefix: str, count: int, *, notifications: bool = True) -> list[str]:
+	"""`count` enabled Sales Users `{prefix}-{i}@crm-pool.test`, inserted set-based (no controller,
+	no welcome mail); with `notifications` off, their Notification Settings mute the bell and mail."""
+	now = now_datetime()
+	meta = (now, now, "Administrator", "Administrator")
+	users = [f"{prefix}-{i}@crm-pool.test" for i in range(count)]
+	frappe.db.bulk_insert(
+		"User",
+		["name", "email", "first_name", "enabled", "user_type", *META_COLUMNS],
+		[(u, u, f"{prefix}-{i}", 1, "System User", *meta) for i, u in enumerate(users)],
+	)
+	frappe.db.bulk_insert(
+		"Has Role",
+		["name", "parent", "parenttype", "parentfield", "role", *META_COLUMNS],
+		[(frappe.generate_hash(), u, "User", "roles", "Sales User", *meta) for u in users],
+	)
+	if not notifications:
+		frappe.db.bulk_insert(
+			"Notification Settings", ["name", "enabled", *META_COLUMNS], [(u, 0, *meta) for u in users]
+		)
+	return users
+
+
+def insert_pool_customers(
+	pool: str,
+	count: int,
+	*,
+	prefix: str,
+	owner: str | None = None,
+	row_fields=None,
+	**fields,
+) -> tuple[list[str], list[str]]:
+	"""`count` Leads and their Pool Customers in `pool`, inserted set-based: in the pool, or owned by
+	`owner`; named `{prefix}-PC-000001` / `{prefix}-L-000001`, entered the pool oldest first.
+	`fields` are set on every Pool Customer, `row_fields(i)` (a dict) on the i-th one.
+	Returns (pool customer names, lead names)."""
+	now = now_datetime()
+	meta = (now, now, "Administrator", "Administrator")
+	leads = [f"{prefix}-L-{i:06d}" for i in range(count)]
+	names = [f"{prefix}-PC-{i:06d}" for i in range(count)]
+	company = [f"{prefix}客户{i}有限公司" for i in range(count)]
+	frappe.db.bulk_insert(
+		"Lead",
+		["name", "lead_name", "company_name", "status", "lead_owner", *META_COLUMNS],
+		[(lead, f"客户{i}", company[i], "Lead", owner, *meta) for i, lead in enumerate(leads)],
+		chunk_size=5000,
+	)
+	extra = [row_fields(i) if row_fields else {} for i in range(count)]
+	extra_columns = sorted({k for e in extra for k in e} | set(fields))
+	frappe.db.bulk_insert(
+		"Pool Customer",
+		[
+			"name",
+			"customer_name",
+			"party_type",
+			"party",
+			"lead",
+			"pool",
+			"status",
+			"owned_by",
+			"review_status",
+			"pool_entered_at",
+			*META_COLUMNS,
+			*extra_columns,
+		],
+		[
+			(
+				name,
+				company[i],
+				"Lead",
+				leads[i],
+				leads[i],
+				pool,
+				OWNED if owner else IN_POOL,
+				owner,
+				"Approved",
+				add_to_date(now, seconds=i - count),
+				*meta,
+				*({**fields, **extra[i]}.get(c) for c in extra_columns),
+			)
+			for i, name in enumerate(names)
+		],
+		chunk_size=5000,
+	)
+	return names, leads
