@@ -8,7 +8,8 @@ import frappe
 
 
 def make_pool(members: list[str] | tuple = (), admins: list[str] | tuple = (), **rules) -> str:
-	"""A Customer Pool with the given members (users), admins and rules; returns its name."""
+	"""A Customer Pool with the given members (users, or member rows as dicts), admins and rules;
+	returns its name."""
 	pool = frappe.get_doc(
 		{
 			"doctype": "Customer Pool",
@@ -16,7 +17,8 @@ def make_pool(members: list[str] | tuple = (), admins: list[str] | tuple = (), *
 			"enabled": 1,
 			"require_review": 0,
 			"claim_mode": "Direct Claim",
-			"members": [{"user": u} for u in members] + [{"user": u, "is_admin": 1} for u in admins],
+			"members": [m if isinstance(m, dict) else {"user": m} for m in members]
+			+ [{"user": u, "is_admin": 1} for u in admins],
 			**rules,
 		}
 	)

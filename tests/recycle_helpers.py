@@ -15,6 +15,7 @@ from frappe.utils import add_days, now_datetime, nowdate
 
 from crm_pool.pool import followup
 from crm_pool.pool.status import OWNED
+from tests import pool_helpers
 
 
 def unique(prefix: str) -> str:
@@ -24,22 +25,10 @@ def unique(prefix: str) -> str:
 def make_pool(**rules) -> str:
 	"""A Customer Pool with recycle rules, e.g. make_pool(no_followup_days=30, grade_rules=[...]).
 	Defaults: 30 days without follow-up, no deal rule, reminder 3 days ahead, no exemptions."""
-	doc = frappe.get_doc(
-		{
-			"doctype": "Customer Pool",
-			"pool_name": unique("回收测试公海-"),
-			"enabled": 1,
-			"require_review": 0,
-			"no_followup_days": 30,
-			"no_deal_days": 0,
-			"reminder_days": 3,
-			"exempt_open_opportunity": 0,
-			"exempt_with_deal": 0,
-			**rules,
-		}
+	defaults = {"no_followup_days": 30, "no_deal_days": 0, "reminder_days": 3}
+	return pool_helpers.make_pool(
+		**{**defaults, "exempt_open_opportunity": 0, "exempt_with_deal": 0, **rules}
 	)
-	doc.insert(ignore_permissions=True)
-	return doc.name
 
 
 def make_pool_customer(

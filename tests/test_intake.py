@@ -19,6 +19,7 @@ from crm_pool.pool import intake
 from crm_pool.pool.status import CONVERT, CONVERTED, IN_POOL, INTAKE, INVALID, OWNED, PENDING_REVIEW, REVIEW
 from crm_pool.setup import install
 from crm_pool.setup.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
+from tests import pool_helpers
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -32,18 +33,9 @@ def unique_mobile() -> str:
 
 
 def make_pool(*, territory: str | None = None, require_review: int = 0, is_default: int = 0, **fields) -> str:
-	pool = frappe.get_doc(
-		{
-			"doctype": "Customer Pool",
-			"pool_name": f"测试公海-{uid()}",
-			"enabled": 1,
-			"territory": territory,
-			"require_review": require_review,
-			"is_default": is_default,
-			**fields,
-		}
-	).insert()
-	return pool.name
+	return pool_helpers.make_pool(
+		territory=territory, require_review=require_review, is_default=is_default, **fields
+	)
 
 
 def make_territory(parent: str | None = None, is_group: int = 1) -> str:
