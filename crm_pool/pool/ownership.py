@@ -559,16 +559,10 @@ def add_collaborator(
 				"access": access,
 			}
 		).db_insert()
-	frappe.db.set_value("Pool Customer", pc.name, "modified", now_datetime(), update_modified=False)
-	log_change(
-		pc.name,
-		COLLABORATE,
-		from_user=pc.owned_by,
-		to_user=pc.owned_by,
-		rule=f"+{user}:{access}",
-		reason=reason or _("{0} collaborates with {1} access").format(get_fullname(user), _(access)),
-		pool=pc.pool,
-		customer_name=pc.customer_name,
+	log_collaboration(
+		pc,
+		f"+{user}:{access}",
+		reason or _("{0} collaborates with {1} access").format(get_fullname(user), _(access)),
 	)
 	return pc
 
@@ -584,18 +578,23 @@ def remove_collaborator(pool_customer: str, user: str, reason: str | None = None
 	)
 	if not frappe.db.sql("SELECT ROW_COUNT()")[0][0]:
 		frappe.throw(_("{0} is not a collaborator of {1}").format(user, pc.customer_name), PoolRuleError)
+	log_collaboration(pc, f"-{user}", reason or _("{0} no longer collaborates").format(get_fullname(user)))
+	return pc
+
+
+def log_collaboration(pc: frappe._dict, rule: str, reason: str) -> None:
+	"""A change of collaborators: the customer's modified stamp and a COLLABORATE log entry."""
 	frappe.db.set_value("Pool Customer", pc.name, "modified", now_datetime(), update_modified=False)
 	log_change(
 		pc.name,
 		COLLABORATE,
 		from_user=pc.owned_by,
 		to_user=pc.owned_by,
-		rule=f"-{user}",
-		reason=reason or _("{0} no longer collaborates").format(get_fullname(user)),
+		rule=rule,
+		reason=reason,
 		pool=pc.pool,
 		customer_name=pc.customer_name,
 	)
-	return pc
 
 
 def check_may_share(pc: frappe._dict) -> None:
