@@ -18,7 +18,9 @@ class PoolCustomer(Document):
 		if "previous_owner" in self.__dict__:
 			previous = self.previous_owner
 		else:  # removed by apply_fieldlevel_read_permissions before the document is sent
-			previous = frappe.db.get_value("Pool Customer", self.name, "previous_owner") if self.name else None
+			previous = (
+				frappe.db.get_value("Pool Customer", self.name, "previous_owner") if self.name else None
+			)
 		return intake.display_user_name(previous, self)
 
 	def validate(self):
