@@ -12,7 +12,7 @@ import json
 import frappe
 from frappe import _
 
-from crm_pool.pool import ownership
+from crm_pool.pool import intake, ownership
 
 MAX_BATCH = 200
 
@@ -152,9 +152,14 @@ def pool_status(
 		order_by="at desc, creation desc",
 		limit=20,
 	)
+	# Names in the history are masked (张*) like the owner in a duplicate refusal for a user who may
+	# not see this customer in full (a pool member looking at an in-pool customer); so are user ids.
+	visible = intake.can_see(pc)
 	for row in history:
 		for field in ("from_user", "to_user", "by_user"):
-			row[field + "_name"] = frappe.utils.get_fullname(row[field]) if row[field] else ""
+			row[field + "_name"] = intake.display_user_name(row[field], pc, visible)
+			if not visible and row[field] != user:
+				row[field] = None
 	return {
 		"name": pc.name,
 		"customer_name": pc.customer_name,

@@ -21,6 +21,7 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from crm_pool import demo
+from crm_pool.pool import rules
 from crm_pool.pool.followup import RECYCLABLE, recompute_due_for_pool
 from crm_pool.pool.status import IN_POOL, LOCKED, OWNED
 
@@ -130,7 +131,20 @@ def _insert_rows(start: int, end: int) -> None:
 	person = f"CONCAT({_elt('seq DIV 13', list(demo.SURNAMES))}, {_elt('seq DIV 17', demo.GIVEN_NAMES)})"
 	mobile = "CONCAT('13', LPAD(seq, 9, '0'))"
 	email = f"CONCAT('bulk', {num}, '@bulk.{demo.EMAIL_DOMAIN}')"
-	values = {"now": now_datetime(), "pool": BULK_POOL}
+	# The dedupe keys intake would compute (`intake.party_profile`): keyed hashes of the normalized
+	# mobile, email and company name, in SQL (`rules.dedupe_key_sql`). The parts of the name are
+	# normalized one by one (none of the folded suffixes spans two parts).
+	norm = rules.normalize_company_name
+	name_form = (
+		f"CONCAT({_elt('seq', [norm(c) for _p, c, _r in provinces])}, "
+		f"{_elt('seq DIV 3', [norm(w) for w in demo.BRAND_WORDS])}, "
+		f"{_elt('seq DIV 7', [norm(i) for i in industries])}, {frappe.db.escape(norm('服务'))}, seq, "
+		f"{_elt('seq DIV 11', [norm(s) for s in demo.SUFFIXES])})"
+	)
+	name_key, key_values = rules.dedupe_key_sql(f"SHA2({name_form}, 256)")
+	mobile_key, _values = rules.dedupe_key_sql(f"SHA2({mobile}, 256)")
+	email_key, _values = rules.dedupe_key_sql(f"SHA2(LOWER({email}), 256)")
+	values = {"now": now_datetime(), "pool": BULK_POOL, **key_values}
 	frappe.db.sql(
 		f"""
 		INSERT INTO `tabLead` (name, creation, modified, owner, modified_by, docstatus, idx,
@@ -148,13 +162,13 @@ def _insert_rows(start: int, end: int) -> None:
 		INSERT INTO `tabPool Customer` (name, creation, modified, owner, modified_by, docstatus, idx,
 			naming_series, customer_name, party_type, party, lead, pool, status, review_status,
 			pool_entered_at, territory, industry, customer_group, source, contact_person,
-			mobile_masked, email_masked)
+			mobile_masked, email_masked, name_key, mobile_key, email_key)
 		SELECT CONCAT('{PC_PREFIX}', {num}), %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
 			'PC-.YYYY.-.#####', {company}, 'Lead', CONCAT('{LEAD_PREFIX}', {num}),
 			CONCAT('{LEAD_PREFIX}', {num}), %(pool)s, '{IN_POOL}', 'Approved',
 			%(now)s, {province}, {industry}, {industry}, {source}, {person},
 			CONCAT('13', LEFT(LPAD(seq, 9, '0'), 1), '****', RIGHT(LPAD(seq, 9, '0'), 4)),
-			CONCAT('b***', '@bulk.{demo.EMAIL_DOMAIN}')
+			CONCAT('b***', '@bulk.{demo.EMAIL_DOMAIN}'), {name_key}, {mobile_key}, {email_key}
 		FROM {seq}
 		""",
 		values,

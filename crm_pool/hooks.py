@@ -103,3 +103,19 @@ for _doctype in ("Opportunity", "Quotation", "Event", "Communication"):
 
 # --- allocation (分配): requests (申请) with their Workflow, and manager allocation (调配) -----------
 doctype_list_js = {"Pool Customer": "public/js/pool_board_allocation.js"}
+
+# --- issue 8, masks (masks): hidden fields stay out of list queries' filters and sort; pool masks --
+# Frappe v15 drops hidden (permlevel) fields from a list query's columns but not from its filters,
+# sort or grouping: crm_pool.pool.query_guard refuses those (installed before each request and job).
+before_request = [*globals().get("before_request", []), "crm_pool.pool.query_guard.install"]
+before_job = [*globals().get("before_job", []), "crm_pool.pool.query_guard.install"]
+# frappe.client.get_count counts without any permission in Frappe v15: count what the user may read.
+override_whitelisted_methods = {
+	**globals().get("override_whitelisted_methods", {}),
+	"frappe.client.get_count": "crm_pool.pool.query_guard.get_count",
+}
+# A pool's mask_mobile / mask_email / mask_address apply to its customers' contact copies at once.
+doc_events["Customer Pool"]["on_update"] = [
+	*doc_events["Customer Pool"]["on_update"],
+	"crm_pool.pool.intake.on_pool_masks_change",
+]

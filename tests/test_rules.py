@@ -122,8 +122,10 @@ def test_company_name_full_width_and_brackets():
 	assert rules.normalize_company_name(None) == ""
 
 
-def test_dedupe_key_is_sha256_of_the_value():
-	assert rules.dedupe_key("13812345678") == hashlib.sha256(b"13812345678").hexdigest()
+def test_dedupe_key_is_a_keyed_hash_of_the_value():
+	assert rules.dedupe_key("13812345678") != hashlib.sha256(b"13812345678").hexdigest()
+	assert rules.dedupe_key("13812345678") == rules.dedupe_key("13812345678")
+	assert rules.dedupe_key("13812345678", secret=b"a") != rules.dedupe_key("13812345678", secret=b"b")
 	assert len(rules.dedupe_key("x")) == 64
 	assert rules.dedupe_key("") is None
 

@@ -3,7 +3,7 @@ party has its Pool Customer and every form tells its pool status.
 
 Runs after install, as a patch on existing sites, and on demand (`bench --site S crm-pool-adopt`).
 Set-based: parties are read in chunks, their pool customer rows computed with intake's own rules
-(masks, dedupe keys, pool by territory) and written with one bulk INSERT per chunk, their INTAKE log
+(the pool's masks, keyed dedupe keys, pool by territory) and written with one bulk INSERT per chunk, their INTAKE log
 entries likewise, and the party's link back with one UPDATE … JOIN. No controller runs per row.
 
 - A party with an owner (Lead.lead_owner / Customer.account_manager: an enabled user other than
@@ -90,20 +90,22 @@ def adopt(doctype: str, chunk: int = CHUNK, commit: bool = True) -> int:
 	"""Adopt every party of `doctype` without a Pool Customer; returns how many were adopted."""
 	fields = LEAD_FIELDS if doctype == "Lead" else CUSTOMER_FIELDS
 	owner_field = "lead_owner" if doctype == "Lead" else "account_manager"
-	users, pools, adopted, after = owners(), {}, 0, ""
+	users, pools, masks, adopted, after = owners(), {}, {}, 0, ""
 	while rows := pending(doctype, fields, after, chunk):
 		after = rows[-1].name
 		now = now_datetime()
 		names = reserve_names(len(rows))
 		pc_rows, log_rows = [], []
 		for name, row in zip(names, rows, strict=True):
-			profile = intake.party_profile(row)
-			territory = profile.get("territory")
+			territory = row.get("territory")
 			if territory not in pools:
 				pools[territory] = intake.choose_pool(territory)
 			pool = pools[territory]
 			if not pool:
 				continue
+			if pool not in masks:
+				masks[pool] = intake.mask_settings(pool)
+			profile = intake.party_profile(row, masks[pool])
 			owner = row.get(owner_field) if row.get(owner_field) in users else None
 			pc = {
 				"name": name, "creation": now, "modified": now, "owner": "Administrator",

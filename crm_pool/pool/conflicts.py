@@ -11,6 +11,10 @@ the pool records an **Ownership Conflict** for the managers instead of giving it
 - at follow-up: a salesperson who is neither the owner nor a collaborator creates an Opportunity,
   Quotation, Event or Communication on an owned customer's Lead or Customer (after_insert hooks).
 
+The claimant may read their own conflict (Sales User: if owner) and sees the owner masked (张*,
+`current_owner_masked`), as in the duplicate refusal; the owner, their name and the details are
+for managers (permlevel 1).
+
 One open conflict per (customer, claimant): the key `open_key` is unique while the conflict is open.
 The pool's admins and the Pool Managers get a system notification. A manager resolves it
 (`resolve`): keep the owner, transfer the customer to the claimant (with its open documents, through
@@ -28,7 +32,7 @@ from frappe.model.document import Document
 from frappe.translate import get_user_lang
 from frappe.utils import escape_html, get_fullname, now_datetime
 
-from crm_pool.pool import followup, ownership
+from crm_pool.pool import followup, ownership, rules
 from crm_pool.pool.notify import notify
 from crm_pool.pool.status import HAS_OWNER, READ, READ_WRITE
 from crm_pool.setup.roles import MANAGER_ROLES, POOL_MANAGER, SALES_MANAGER, SALES_USER
@@ -104,6 +108,9 @@ def record_conflict(
 			"pool": pc.pool,
 			"claimant": claimant,
 			"current_owner": pc.owned_by,
+			# what the claimant (who may not see the customer) reads; current_owner, its name and
+			# the details are for managers (permlevel 1)
+			"current_owner_masked": rules.mask_person_name(get_fullname(pc.owned_by)),
 			"detected_at": now_datetime(),
 			"source_doctype": source_doctype,
 			"source_name": source_name,

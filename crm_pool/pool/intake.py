@@ -47,8 +47,11 @@ from crm_pool.setup.roles import MANAGER_ROLES
 REVIEW_PENDING, REVIEW_APPROVED, REVIEW_REJECTED = "Pending", "Approved", "Rejected"
 REVIEW_WORKFLOW = "Pool Customer Review"
 
-# Dedupe keys of a Pool Customer, in the order a match is reported.
+# Dedupe keys of a Pool Customer, in the order a match is reported. name_key, mobile_key and
+# email_key are keyed hashes (`rules.dedupe_key`), readable by managers only (permlevel 1).
 DEDUPE_FIELDS = ("uscc", "name_key", "mobile_key", "email_key")
+# Keys of contact data: a refusal does not name them to a user who may not see the customer.
+CONTACT_KEYS = ("mobile_key", "email_key")
 # Profile fields a Pool Customer copies from its party.
 PROFILE_FIELDS = (
 	"customer_name",
@@ -105,12 +108,16 @@ def default_pool() -> str | None:
 # --- what a party looks like to the pool ---------------------------------------------------------
 
 
-def party_profile(doc: Document) -> dict:
-	"""The Pool Customer fields taken from a Lead or Customer: profile, masked contacts, dedupe keys.
+def party_profile(doc: Document, pool: str | dict | None = None) -> dict:
+	"""The Pool Customer fields taken from a Lead or Customer: profile, contact copies, dedupe keys.
 
-	Values the party does not have are None (a converted customer keeps its lead's values, see
-	`convert_to_customer`).
+	The contact copies (mobile, phone, email, address) are what everyone who may read the Pool
+	Customer sees, in-pool viewers included: masked (138****5678) unless `pool` (a Customer Pool, or
+	its `mask_settings`) turns that mask off, then copied in full. The full values stay on the
+	Lead/Customer and its Contact. Values the party does not have are None (a converted customer
+	keeps its lead's values, see `convert_to_customer`).
 	"""
+	masks = pool if isinstance(pool, dict) else mask_settings(pool)
 	if doc.doctype == "Lead":
 		company = doc.get("company_name")
 		name = company or doc.get("lead_name") or doc.get("first_name")
@@ -120,7 +127,11 @@ def party_profile(doc: Document) -> dict:
 			phone=doc.get("phone"),
 			email=doc.get("email_id"),
 		)
-		address = rules.mask_address(None, doc.get("state"), doc.get("city")) or None
+		address = (
+			rules.mask_address(None, doc.get("state"), doc.get("city"))
+			if masks["mask_address"]
+			else rules.full_address(None, doc.get("state"), doc.get("city"))
+		) or None
 		profile = {
 			"customer_name": name,
 			"territory": doc.get("territory"),
@@ -131,10 +142,11 @@ def party_profile(doc: Document) -> dict:
 	else:
 		company = doc.get("customer_name") if doc.get("customer_type") != "Individual" else None
 		contact = customer_contact(doc)
+		address_of = rules.mask_address if masks["mask_address"] else rules.full_address
 		address = (
-			rules.mask_address(doc.get("address_line1"), doc.get("state"), doc.get("city"))
+			address_of(doc.get("address_line1"), doc.get("state"), doc.get("city"))
 			if doc.get("address_line1")
-			else rules.mask_address(doc.get("primary_address"))
+			else address_of(doc.get("primary_address"))
 		) or None
 		profile = {
 			"customer_name": doc.get("customer_name"),
@@ -146,15 +158,101 @@ def party_profile(doc: Document) -> dict:
 	profile.update(
 		contact_person=contact.person or None,
 		uscc=doc.get("uscc") or None,
-		mobile_masked=rules.mask_mobile(contact.mobile) or None,
-		phone_masked=rules.mask_mobile(contact.phone) or None,
-		email_masked=rules.mask_email(contact.email) or None,
-		address_masked=address,
-		name_key=rules.normalize_company_name(company) or None,
+		mobile_masked=_copy(contact.mobile, rules.mask_mobile, masks["mask_mobile"]),
+		phone_masked=_copy(contact.phone, rules.mask_mobile, masks["mask_mobile"]),
+		email_masked=_copy(contact.email, rules.mask_email, masks["mask_email"]),
+		address_masked=address[:COPY_LENGTH] if address else None,
+		name_key=rules.dedupe_key(rules.normalize_company_name(company)),
 		mobile_key=mobile_key(contact.mobile),
 		email_key=email_key(contact.email),
 	)
 	return profile
+
+
+# Masks of a pool (Customer Pool mask_mobile / mask_email / mask_address); all on without a pool.
+MASK_SETTINGS = ("mask_mobile", "mask_email", "mask_address")
+COPY_LENGTH = 140  # the Pool Customer's Data fields
+
+
+def mask_settings(pool: str | None) -> dict:
+	"""Which contact fields `pool` masks on its pool customers (all of them when unknown)."""
+	values = frappe.db.get_value("Customer Pool", pool, MASK_SETTINGS, as_dict=True) if pool else None
+	return {
+		field: 1 if values is None or values.get(field) is None else values[field] for field in MASK_SETTINGS
+	}
+
+
+def _copy(value: str | None, mask, masked: bool) -> str | None:
+	"""The Pool Customer's copy of a contact value: masked, or in full when the pool says so."""
+	value = (value or "").strip()
+	if not value:
+		return None
+	return (mask(value) if masked else value)[:COPY_LENGTH] or None
+
+
+# The Pool Customer's copies of contact data, which follow the pool's mask settings.
+CONTACT_COPIES = ("mobile_masked", "phone_masked", "email_masked", "address_masked")
+LARGE_POOL = 2000  # refreshed in a background job above this many pool customers
+
+
+def on_pool_masks_change(pool: Document, method: str | None = None) -> None:
+	"""Customer Pool on_update: a changed mask setting applies to the pool's customers at once (a
+	large pool in a background job)."""
+	before = pool.get_doc_before_save()
+	if not before or all(before.get(field) == pool.get(field) for field in MASK_SETTINGS):
+		return
+	if frappe.db.count("Pool Customer", {"pool": pool.name}) > LARGE_POOL:
+		frappe.enqueue(
+			"crm_pool.pool.intake.refresh_contact_copies",
+			pool=pool.name,
+			queue="long",
+			enqueue_after_commit=True,
+		)
+	else:
+		refresh_contact_copies(pool.name)
+
+
+def refresh_contact_copies(pool: str, chunk: int = 1000) -> int:
+	"""Copy the contact data of the pool's customers again from their parties, masked or in full as
+	the pool says (parties read in chunks, as adoption does). Returns how many rows changed."""
+	from crm_pool.pool.adopt import CUSTOMER_FIELDS, LEAD_FIELDS
+
+	masks, changed = mask_settings(pool), 0
+	for doctype, fields in (("Lead", LEAD_FIELDS), ("Customer", CUSTOMER_FIELDS)):
+		columns = ", ".join(f"p.`{f}`" for f in fields if frappe.db.has_column(doctype, f))
+		after = ""
+		while True:
+			rows = frappe.db.sql(
+				f"""SELECT pc.name AS pool_customer, pc.lead AS pc_lead,
+					{", ".join(f"pc.{f} AS pc_{f}" for f in CONTACT_COPIES)},
+					{columns}
+				FROM `tabPool Customer` pc JOIN `tab{doctype}` p ON p.name = pc.party
+				WHERE pc.pool = %(pool)s AND pc.party_type = %(doctype)s AND pc.name > %(after)s
+				ORDER BY pc.name LIMIT %(chunk)s""",
+				{"pool": pool, "doctype": doctype, "after": after, "chunk": chunk},
+				as_dict=True,
+			)
+			if not rows:
+				break
+			after = rows[-1].pool_customer
+			for row in rows:
+				row.doctype = doctype
+				profile = party_profile(row, masks)
+				if doctype == "Customer" and row.pc_lead and not all(profile[f] for f in CONTACT_COPIES):
+					# a converted customer keeps its lead's values where it has none (convert_to_customer)
+					lead_fields = [f for f in LEAD_FIELDS if frappe.db.has_column("Lead", f)]
+					lead = frappe.db.get_value("Lead", row.pc_lead, lead_fields, as_dict=True)
+					if lead:
+						lead.doctype = "Lead"
+						from_lead = party_profile(lead, masks)
+						profile.update({f: profile[f] or from_lead[f] for f in CONTACT_COPIES})
+				update = {
+					f: profile[f] for f in CONTACT_COPIES if profile[f] and profile[f] != row[f"pc_{f}"]
+				}
+				if update:
+					frappe.db.set_value("Pool Customer", row.pool_customer, update, update_modified=False)
+					changed += 1
+	return changed
 
 
 def customer_contact(doc: Document) -> frappe._dict:
@@ -248,22 +346,43 @@ def can_see(pool_customer: frappe._dict | Document, user: str | None = None) -> 
 	)
 
 
+def display_user_name(
+	user: str | None, pool_customer: frappe._dict | Document, visible: bool | None = None
+) -> str:
+	"""A user's full name as shown about this customer: masked (张*) to whoever may not see the
+	customer in full (`can_see`), like its owner in a duplicate refusal."""
+	if not user:
+		return ""
+	name = frappe.utils.get_fullname(user) or user
+	if visible is None:
+		visible = can_see(pool_customer)
+	return name if visible or user == frappe.session.user else rules.mask_person_name(name)
+
+
 def duplicate_message(pc: frappe._dict | Document, kind: str | None = None) -> str:
-	"""Name the existing pool customer (customer code + name) and its owner, masked (张*) when the
-	current user may not see that customer."""
+	"""Name the existing pool customer (customer code + name) and its owner.
+
+	To a user who may not see that customer the owner is masked (张*) and the message does not say
+	which of the mobile number or email address matched: probing numbers must not tell whose they are.
+	It never contains a contact value or a key."""
 	kind = kind or pc.get("kind") or "name_key"
 	customer = f"{pc.get('name')} {pc.get('customer_name') or ''}".strip()
+	visible = can_see(pc)
+	if not visible and kind in CONTACT_KEYS:
+		what = _("contact details")
+	else:
+		what = kind_label(kind)
 	if pc.get("owned_by"):
 		owner = pc.get("owner_name") or frappe.db.get_value("User", pc.get("owned_by"), "full_name")
 		owner = owner or pc.get("owned_by")
-		if not can_see(pc):
+		if not visible:
 			owner = rules.mask_person_name(owner)
 		return _("This customer already exists: {0} has the same {1}. Its owner is {2}.").format(
-			customer, kind_label(kind), owner
+			customer, what, owner
 		)
 	return _(
 		"This customer already exists: {0} has the same {1}. It has no owner and is in the pool {2}."
-	).format(customer, kind_label(kind), pc.get("pool"))
+	).format(customer, what, pc.get("pool"))
 
 
 # --- hooks: Lead and Customer --------------------------------------------------------------------
@@ -387,10 +506,14 @@ def sync_pool_customer(doc: Document, method: str | None = None) -> None:
 	before = doc.get_doc_before_save()
 	if before is None:
 		return  # an insert: after_insert made the Pool Customer from the whole record
-	pc = frappe.db.get_value("Pool Customer", {"party_type": doc.doctype, "party": doc.name})
+	pc = frappe.db.get_value(
+		"Pool Customer", {"party_type": doc.doctype, "party": doc.name}, ["name", "pool"]
+	)
 	if not pc:
 		return
-	new, old = party_profile(doc), party_profile(before)
+	pc, pool = pc
+	masks = mask_settings(pool)
+	new, old = party_profile(doc, masks), party_profile(before, masks)
 	changed = {field: value for field, value in new.items() if value != old.get(field)}
 	if changed:
 		frappe.db.set_value("Pool Customer", pc, changed)
@@ -420,8 +543,7 @@ def create_pool_customer(
 		return frappe.get_doc("Pool Customer", existing)
 
 	party_doc = doc or frappe.get_doc(party_type, party)
-	profile = party_profile(party_doc)
-	pool = pool or choose_pool(profile.get("territory"))
+	pool = pool or choose_pool(party_doc.get("territory"))
 	if not pool:
 		frappe.throw(_("There is no enabled customer pool: enable one or make one the default pool"))
 	settings = frappe.db.get_value("Customer Pool", pool, ["enabled", "require_review"], as_dict=True)
@@ -429,6 +551,7 @@ def create_pool_customer(
 		frappe.throw(_("Customer pool {0} does not exist").format(pool), frappe.DoesNotExistError)
 	if not settings.enabled:
 		frappe.throw(_("Customer pool {0} is disabled").format(pool))
+	profile = party_profile(party_doc, pool)
 
 	now = now_datetime()
 	if owner:
@@ -476,7 +599,7 @@ def convert_to_customer(pool_customer: str, customer: Document) -> None:
 	and the owner's assignment moved from the Lead to the Customer."""
 	pc = frappe.get_doc("Pool Customer", pool_customer)
 	lead = pc.party
-	update = {field: value for field, value in party_profile(customer).items() if value}
+	update = {field: value for field, value in party_profile(customer, pc.pool).items() if value}
 	update.update(party_type="Customer", party=customer.name, customer=customer.name)
 	if pc.status in (OWNED, LOCKED):
 		update["status"] = CONVERTED

@@ -4,7 +4,9 @@ and masking of contact data.
 - `validate_uscc`: 统一社会信用代码 (GB 32100-2015): 18 characters, check character.
 - `normalize_mobile`, `normalize_email`, `normalize_company_name`: one form per customer, so that
   +86 138-1234-5678 and 13812345678, or 华为技术（中国）有限责任公司 and 华为技术(中国)有限公司, compare equal.
-- `dedupe_key`: SHA-256 of a normalized value (mobile and email are stored only as keys).
+- `dedupe_key`: keyed hash (HMAC-SHA256 with a per-site secret) of a normalized value: mobile, email
+  and company name are compared by key; a key cannot be recomputed from a guessed value without the
+  site's secret (see `dedupe_secret`).
 - `mask_mobile`, `mask_email`, `mask_address`: what a user who may not see the full value reads.
 
 Every function is pure (no database); invalid input raises frappe.ValidationError with a translated
@@ -14,8 +16,10 @@ message naming the problem.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
+from functools import lru_cache
 
 import frappe
 from frappe import _
@@ -151,11 +155,54 @@ def normalize_company_name(value: str | None) -> str:
 	return text
 
 
-def dedupe_key(value: str | None) -> str | None:
-	"""SHA-256 hex of an already normalized value (None for an empty value): compared, never shown."""
+# The dedupe secret is derived from the site's `encryption_key` (site_config.json, the key Frappe
+# encrypts passwords with; created on first use): one secret per site, never stored in the database.
+# Changing the encryption_key makes every stored key stale (re-adopt the parties to rebuild them).
+DEDUPE_KEY_PURPOSE = b"crm_pool dedupe key v1"
+
+
+def dedupe_secret() -> bytes:
+	"""The site's secret for dedupe keys: HMAC-SHA256 of a fixed purpose string under the site's
+	encryption_key (so the encryption key itself is never used as an HMAC key elsewhere)."""
+	from frappe.utils.password import get_encryption_key
+
+	return _derive_secret(get_encryption_key())
+
+
+@lru_cache(maxsize=16)
+def _derive_secret(site_key: str) -> bytes:
+	return hmac.new(site_key.encode("utf-8"), DEDUPE_KEY_PURPOSE, hashlib.sha256).digest()
+
+
+def dedupe_key(value: str | None, secret: bytes | None = None) -> str | None:
+	"""Keyed hash of an already normalized value (None for an empty value): compared, never shown.
+
+	HMAC-SHA256 under the site's `dedupe_secret` of the SHA-256 hex of the value. Without the secret a
+	guessed number cannot be turned into its key; the inner SHA-256 lets the keys stored by earlier
+	versions (plain SHA-256) be re-keyed in SQL (`dedupe_key_sql`, patch rekey_dedupe_keys).
+	"""
 	if not value:
 		return None
-	return hashlib.sha256(value.encode("utf-8")).hexdigest()
+	inner = hashlib.sha256(value.encode("utf-8")).hexdigest()
+	return hmac.new(secret or dedupe_secret(), inner.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def dedupe_key_sql(inner_hex_sql: str, secret: bytes | None = None) -> tuple[str, dict]:
+	"""SQL computing `dedupe_key` from an expression giving the inner SHA-256 hex (e.g.
+	"SHA2(col, 256)" or a stored plain SHA-256 key), for set-based writers (adoption patches, bulk
+	data): HMAC-SHA256 written out (RFC 2104) with the padded secret passed as parameters.
+	Returns (sql, values); NULL in gives NULL out."""
+	key = secret or dedupe_secret()
+	if len(key) > 64:
+		key = hashlib.sha256(key).digest()
+	key = key.ljust(64, b"\0")
+	ipad = bytes(b ^ 0x36 for b in key).hex()
+	opad = bytes(b ^ 0x5C for b in key).hex()
+	sql = (
+		"LOWER(SHA2(CONCAT(UNHEX(%(_dk_opad)s), UNHEX(SHA2(CONCAT(UNHEX(%(_dk_ipad)s), "
+		f"CAST(({inner_hex_sql}) AS BINARY)), 256))), 256))"
+	)
+	return sql, {"_dk_ipad": ipad, "_dk_opad": opad}
 
 
 # --- masking (138****5678) -----------------------------------------------------------------------
@@ -218,6 +265,15 @@ def mask_address(address: str | None, province: str | None = None, city: str | N
 	if match := CITY_PART.match(text):
 		kept, text = kept + match.group(1), text[match.end() :]
 	return kept + (MASK if text else "")
+
+
+def full_address(address: str | None, province: str | None = None, city: str | None = None) -> str:
+	"""The address as `mask_address` reads it, unmasked (for a pool that does not mask addresses):
+	province and city fields, then the address text without markup."""
+	text = re.sub(r"<[^>]+>", " ", unicodedata.normalize("NFKC", address or ""))
+	text = re.sub(r"\s+", " ", text).strip(" ,")
+	kept = "".join(dict.fromkeys(part.strip() for part in (province, city) if part and part.strip()))
+	return text if text.startswith(kept) else kept + text
 
 
 def mask_person_name(name: str | None) -> str:

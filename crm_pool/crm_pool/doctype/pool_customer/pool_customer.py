@@ -4,12 +4,25 @@
 """Pool Customer (公海客户): one ERPNext party in a pool. Intake rules live in crm_pool.pool.intake;
 ownership changes are made by crm_pool.pool.ownership (set-based, not through this controller)."""
 
+import frappe
 from frappe.model.document import Document
 
 from crm_pool.pool import intake
 
 
 class PoolCustomer(Document):
+	@property
+	def previous_owner_name(self) -> str:
+		"""Virtual field: the previous owner's name, masked (王*) for users who may not see this
+		customer in full (the field previous_owner itself is for managers: permlevel 1)."""
+		if "previous_owner" in self.__dict__:
+			previous = self.previous_owner
+		else:  # removed by apply_fieldlevel_read_permissions before the document is sent
+			previous = (
+				frappe.db.get_value("Pool Customer", self.name, "previous_owner") if self.name else None
+			)
+		return intake.display_user_name(previous, self)
+
 	def validate(self):
 		intake.validate_pool_customer(self)
 
