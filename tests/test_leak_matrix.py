@@ -233,11 +233,21 @@ def _call(cmd: str, **kwargs) -> str:
 	except (frappe.PermissionError, frappe.ValidationError) as e:  # a refusal: the caller sees its message
 		result = f"refused: {e}"
 	out = {"result": result, "response": dict(frappe.local.response), "messages": frappe.local.message_log}
-	return json.dumps(out, default=str)
+	return json.dumps(out, default=str, ensure_ascii=False)
 
 
 def _fields(doctype: str) -> list[str]:
-	return ["*"] if doctype != "Contact" else ["*", "phone_nos.phone", "email_ids.email_id"]
+	if doctype == "Contact":  # "*" does not mix with child fields
+		return [
+			"name",
+			"first_name",
+			"email_id",
+			"mobile_no",
+			"phone",
+			"phone_nos.phone",
+			"email_ids.email_id",
+		]
+	return ["*"]
 
 
 def rest_list(w, user, doctype):
@@ -400,11 +410,17 @@ def test_no_full_contact_leaks_over_http(served, role, path, doctype):
 	assert not leaked(served, response), f"{role} got {leaked(served, response)} through {path.__name__}"
 
 
-# the positive control: the owner sees the full values through the same paths
-@pytest.mark.parametrize("doctype", FULL_VALUES)
-@pytest.mark.parametrize(
-	"path", (client_get, client_get_list, report_view, print_html), ids=lambda p: p.__name__
-)
+# the positive control: the owner sees the full values through the same paths (Prospect keeps them in
+# its Prospect Lead rows only; Pool Customer, Pool Log and Ownership Conflict hold masked copies only)
+OWNER_SEES = [
+	(path, doctype)
+	for path in (client_get, client_get_list, client_get_value, report_view, print_html)
+	for doctype in FULL_VALUES
+	if not (doctype == "Prospect" and path in (client_get_list, client_get_value, report_view))
+] + [(child_rows, "Contact"), (child_rows, "Prospect"), (search_link, "Customer")]
+
+
+@pytest.mark.parametrize("path,doctype", OWNER_SEES, ids=[f"{p.__name__}-{d}" for p, d in OWNER_SEES])
 def test_the_owner_sees_the_full_values(world, path, doctype):
 	frappe.set_user(world.users["a"])
 	assert leaked(world, path(world, world.users["a"], doctype)), f"A sees no full value of her {doctype}"
@@ -421,11 +437,11 @@ def test_the_owner_finds_her_contact_in_global_search(world):
 
 
 # --- ERPNext's (and Frappe's contact) whitelisted methods that take a party -------------------------
-# TODO(issue 8, helper `methods`): these are guarded by `override_whitelisted_methods` on branch
-# i8-methods; on this branch alone the following cells fail (they leak): get_lead_details,
-# lead.make_customer/make_opportunity/make_quotation, opportunity.make_quotation/make_customer,
-# prospect.make_customer/make_opportunity, get_party_details, contact.get_contact_details,
-# address.get_address_display. They go green once i8-methods is merged.
+# TODO(issue 8, helper `methods`): ERPNext's methods get `override_whitelisted_methods` guards on branch
+# i8-methods. On this branch alone (i8-contacts) the get_lead_details cells fail, for all three roles
+# (erpnext.crm.doctype.lead.lead.get_lead_details reads the Lead with no permission check); the
+# other methods here already refuse (mappers check the source document, get_party_details the party,
+# the Contact/Address readers the record, which now follows its party). Green after the merge.
 ERPNEXT_METHODS = {
 	"get_lead_details": ("erpnext.crm.doctype.lead.lead.get_lead_details", "Lead", "lead"),
 	"lead.make_customer": ("erpnext.crm.doctype.lead.lead.make_customer", "Lead", "source_name"),
