@@ -119,3 +119,45 @@ doc_events["Customer Pool"]["on_update"] = [
 	*doc_events["Customer Pool"]["on_update"],
 	"crm_pool.pool.intake.on_pool_masks_change",
 ]
+
+# --- contact data follows its party (issue 8): Contact, Address, Opportunity, Quotation, Prospect --
+# See crm_pool/pool/contact_access.py for the rules; global search, PDF and print are wrapped
+# (results filtered by permission; prints logged in Access Log).
+permission_query_conditions.update(
+	{
+		"Contact": "crm_pool.pool.contact_access.contact_query",
+		"Address": "crm_pool.pool.contact_access.address_query",
+		"Contact Phone": "crm_pool.pool.contact_access.contact_phone_query",
+		"Contact Email": "crm_pool.pool.contact_access.contact_email_query",
+		"Dynamic Link": "crm_pool.pool.contact_access.dynamic_link_query",
+		"Prospect": "crm_pool.pool.contact_access.prospect_query",
+		"Prospect Lead": "crm_pool.pool.contact_access.prospect_lead_query",
+		"Opportunity": "crm_pool.pool.contact_access.opportunity_query",
+		"Quotation": "crm_pool.pool.contact_access.quotation_query",
+	}
+)
+has_permission.update(
+	{
+		"Contact": "crm_pool.pool.contact_access.has_contact_permission",
+		"Address": "crm_pool.pool.contact_access.has_contact_permission",
+		"Prospect": "crm_pool.pool.contact_access.has_party_document_permission",
+		"Opportunity": "crm_pool.pool.contact_access.has_party_document_permission",
+		"Quotation": "crm_pool.pool.contact_access.has_party_document_permission",
+	}
+)
+for _doctype in ("Contact", "Address"):
+	doc_events.setdefault(_doctype, {})["before_validate"] = ["crm_pool.pool.contact_access.guard_links"]
+# other blocks may define overrides too: add to them
+override_whitelisted_methods = globals().get("override_whitelisted_methods", {})
+override_whitelisted_methods.update(
+	{
+		"frappe.utils.global_search.search": "crm_pool.pool.contact_access.global_search",
+		"frappe.utils.print_format.download_pdf": "crm_pool.pool.contact_access.download_pdf",
+		"frappe.utils.print_format.download_multi_pdf": "crm_pool.pool.contact_access.download_multi_pdf",
+		"frappe.www.printview.get_html_and_style": "crm_pool.pool.contact_access.get_html_and_style",
+	}
+)
+after_migrate = [
+	*globals().get("after_migrate", []),
+	"crm_pool.pool.contact_access.allow_managers_to_read_access_log",
+]

@@ -22,6 +22,9 @@ def after_install() -> None:
 
 	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
+	from crm_pool.pool.contact_access import allow_managers_to_read_access_log
+
+	allow_managers_to_read_access_log()
 
 
 def make_default_pool() -> str | None:
