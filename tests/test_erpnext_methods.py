@@ -54,6 +54,11 @@ def desk(monkeypatch):
 	return call
 
 
+def submitted(quotation: str) -> str:
+	frappe.get_doc("Quotation", quotation).submit()
+	return quotation
+
+
 class World:
 	"""a owns a Lead (mobile, email, an Address) and a Customer converted from another Lead (with
 	its Contact); b is a salesperson of the same pool. Made when a test first asks for them (as
@@ -156,11 +161,11 @@ class World:
 
 	@cached_property
 	def lead_quotation(self) -> str:
-		return make_quotation("Lead", self.lead)
+		return submitted(make_quotation("Lead", self.lead))
 
 	@cached_property
 	def quotation(self) -> str:
-		return make_quotation("Customer", self.customer)
+		return submitted(make_quotation("Customer", self.customer))
 
 	@cached_property
 	def sales_order(self) -> str:
@@ -318,7 +323,7 @@ CASES = [
 	),
 	Case(
 		"crm.get_open_activities",
-		lambda w: open_activities(w),
+		open_activities,
 		lambda r, w: w.todo in {t["name"] for t in r["tasks"]},
 	),
 	Case(
@@ -387,6 +392,7 @@ CASES = [
 			},
 		),
 		lambda r, w: r.doctype == "Sales Invoice" and r.customer == w.customer,
+		owner="Administrator",  # salespeople do not invoice
 	),
 	Case(
 		"party.get_party_details (ignore_permissions from the client)",
@@ -399,7 +405,7 @@ CASES = [
 				"ignore_permissions": 1,
 			},
 		),
-		lambda r, w: r["customer"] == w.customer and r["contact_email"] == EMAIL2,
+		lambda r, w: r["customer"] == w.customer and r["currency"],
 	),
 	Case(
 		"contact.get_contact_details",
@@ -420,7 +426,7 @@ CASES = [
 			"frappe.contacts.doctype.address.address.get_default_address",
 			{
 				"doctype": "Lead",
-				"name": w.lead,
+				"name": w.address and w.lead,
 			},
 		),
 		lambda r, w: r == w.address,
@@ -513,6 +519,51 @@ def test_a_prospect_takes_only_leads_the_user_may_read(world):
 		prospect_with_lead()
 	frappe.set_user(world.manager)
 	assert prospect_with_lead().leads[0].lead == world.lead
+
+
+def received_by(user: str, sender: str) -> str:
+	"""An email from `sender` in `user`'s inbox (a Communication of theirs, linked to nothing)."""
+	frappe.set_user(user)
+	try:
+		return (
+			frappe.get_doc(
+				{
+					"doctype": "Communication",
+					"communication_type": "Communication",
+					"communication_medium": "Email",
+					"sent_or_received": "Received",
+					"sender": sender,
+					"subject": "询价",
+					"content": "请报价",
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+	finally:
+		frappe.set_user("Administrator")
+
+
+@pytest.mark.parametrize(
+	"cmd, lead_of",
+	[
+		(LEAD + "make_lead_from_communication", lambda result: result),
+		(
+			OPPORTUNITY + "make_opportunity_from_communication",
+			lambda result: frappe.db.get_value("Opportunity", result, "party_name"),
+		),
+	],
+	ids=["make_lead_from_communication", "make_opportunity_from_communication"],
+)
+def test_an_email_does_not_give_away_the_lead_of_its_sender(cmd, lead_of, world, desk):
+	"""ERPNext finds the Lead by the sender's email and links the email (or a new Opportunity) to it:
+	b, who got an email from a's Lead, is refused; a gets the Lead."""
+	email_to_b, email_to_a = received_by(world.b, EMAIL), received_by(world.a, EMAIL)
+	frappe.set_user(world.b)
+	with pytest.raises(frappe.PermissionError, match=NOT_PERMITTED):
+		desk(cmd, communication=email_to_b, company=company())
+	frappe.set_user(world.a)
+	assert lead_of(desk(cmd, communication=email_to_a, company=company())) == world.lead
 
 
 def test_every_override_points_to_a_whitelisted_guard_with_the_same_signature():
