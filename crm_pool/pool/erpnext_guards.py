@@ -125,10 +125,9 @@ def _filters(filters) -> dict:
 # --- the guard factory ---------------------------------------------------------------------------
 
 
-def guard(method: str, check: Callable[[dict], None], after: Callable[[object], None] | None = None):
+def guard(method: str, check: Callable[[dict], None]):
 	"""A whitelisted function with `method`'s signature that runs `check(arguments)` (the call's
-	arguments by name, defaults filled in), then `method` with the same arguments, then
-	`after(result)` when given (a refusal there rolls the request back, as any error does)."""
+	arguments by name, defaults filled in), then `method` with the same arguments."""
 	module, _sep, name = method.rpartition(".")
 	original = getattr(importlib.import_module(module), name)
 	signature = inspect.signature(original)
@@ -138,10 +137,7 @@ def guard(method: str, check: Callable[[dict], None], after: Callable[[object], 
 		bound = signature.bind(*args, **kwargs)
 		bound.apply_defaults()
 		check(bound.arguments)
-		result = original(*bound.args, **bound.kwargs)
-		if after:
-			after(result)
-		return result
+		return original(*bound.args, **bound.kwargs)
 
 	guarded.__module__ = __name__
 	http_methods = frappe.allowed_http_methods_for_whitelisted_func.get(original)
@@ -197,10 +193,32 @@ def _add_lead_to_prospect(a: dict) -> None:
 
 
 add_lead_to_prospect = guard(_LEAD + "add_lead_to_prospect", _add_lead_to_prospect)
+
+
+def check_communication(communication, by_reference: bool = False) -> None:
+	"""make_*_from_communication: the caller reads the Communication, the party it refers to, and the
+	Lead ERPNext will use — for an Opportunity the Lead it refers to, else (as for a new Lead) the
+	existing Lead with the sender's email or mobile, which ERPNext links the email to."""
+	check_doc("Communication", communication)
+	if not communication or not frappe.db.exists("Communication", communication):
+		return
+	row = frappe.db.get_value(
+		"Communication",
+		communication,
+		["reference_doctype", "reference_name", "sender", "phone_no"],
+		as_dict=True,
+	)
+	check_party(row.reference_doctype, row.reference_name)
+	if by_reference and row.reference_doctype == "Lead":
+		return
+	lead = row.sender and frappe.db.get_value("Lead", {"email_id": row.sender})
+	if not lead and row.phone_no:
+		lead = frappe.db.get_value("Lead", {"mobile_no": row.phone_no})
+	check_party("Lead", lead)
+
+
 make_lead_from_communication = guard(
-	_LEAD + "make_lead_from_communication",
-	lambda a: check_doc("Communication", a["communication"]),
-	after=lambda lead: check_party("Lead", lead),  # an existing Lead found by the sender's email/phone
+	_LEAD + "make_lead_from_communication", lambda a: check_communication(a["communication"])
 )
 
 # Prospect (erpnext.crm.doctype.prospect.prospect)
@@ -228,20 +246,9 @@ make_supplier_quotation = guard(
 )
 
 
-def _communication_party(a: dict) -> None:
-	check_doc("Communication", a["communication"])
-	if isinstance(a["communication"], str):
-		ref = frappe.db.get_value(
-			"Communication", a["communication"], ["reference_doctype", "reference_name"], as_dict=True
-		)
-		if ref:
-			check_party(ref.reference_doctype, ref.reference_name)
-
-
 make_opportunity_from_communication = guard(
 	_OPPORTUNITY + "make_opportunity_from_communication",
-	_communication_party,
-	after=_opportunity_of,  # the Lead it found by the sender's email/phone
+	lambda a: check_communication(a["communication"], by_reference=True),
 )
 
 # Activities and interactions shown on the CRM forms
