@@ -161,3 +161,50 @@ after_migrate = [
 	*globals().get("after_migrate", []),
 	"crm_pool.pool.contact_access.allow_managers_to_read_access_log",
 ]
+# --- ERPNext's whitelisted methods that read or copy a party's data (issue 8, SPEC §7) ------------
+# Each original is answered by a guard in crm_pool.pool.erpnext_guards with the same signature: it
+# checks the caller's permission on the Lead/Prospect/Customer (or the document naming one), then
+# calls the original. map_docs and the search `query` are routed through these overrides too.
+_guards = "crm_pool.pool.erpnext_guards."
+override_whitelisted_methods |= {
+	"erpnext.crm.doctype.lead.lead.get_lead_details": _guards + "get_lead_details",
+	"erpnext.crm.doctype.lead.lead.make_customer": _guards + "lead_make_customer",
+	"erpnext.crm.doctype.lead.lead.make_opportunity": _guards + "lead_make_opportunity",
+	"erpnext.crm.doctype.lead.lead.make_quotation": _guards + "lead_make_quotation",
+	"erpnext.crm.doctype.lead.lead.add_lead_to_prospect": _guards + "add_lead_to_prospect",
+	"erpnext.crm.doctype.lead.lead.make_lead_from_communication": _guards + "make_lead_from_communication",
+	"erpnext.crm.doctype.prospect.prospect.make_customer": _guards + "prospect_make_customer",
+	"erpnext.crm.doctype.prospect.prospect.make_opportunity": _guards + "prospect_make_opportunity",
+	"erpnext.crm.doctype.prospect.prospect.get_opportunities": _guards + "get_opportunities",
+	"erpnext.crm.doctype.opportunity.opportunity.make_quotation": _guards + "opportunity_make_quotation",
+	"erpnext.crm.doctype.opportunity.opportunity.make_customer": _guards + "opportunity_make_customer",
+	"erpnext.crm.doctype.opportunity.opportunity.make_request_for_quotation": _guards
+	+ "make_request_for_quotation",
+	"erpnext.crm.doctype.opportunity.opportunity.make_supplier_quotation": _guards
+	+ "make_supplier_quotation",
+	"erpnext.crm.doctype.opportunity.opportunity.make_opportunity_from_communication": _guards
+	+ "make_opportunity_from_communication",
+	"erpnext.crm.doctype.utils.get_last_interaction": _guards + "get_last_interaction",
+	"erpnext.crm.utils.get_open_activities": _guards + "get_open_activities",
+	"erpnext.selling.doctype.customer.customer.make_quotation": _guards + "customer_make_quotation",
+	"erpnext.selling.doctype.customer.customer.make_opportunity": _guards + "customer_make_opportunity",
+	"erpnext.selling.doctype.customer.customer.get_customer_primary_contact": _guards
+	+ "get_customer_primary_contact",
+	"erpnext.selling.page.point_of_sale.point_of_sale.set_customer_info": _guards + "set_customer_info",
+	"erpnext.selling.doctype.quotation.quotation.make_sales_order": _guards + "quotation_make_sales_order",
+	"erpnext.selling.doctype.quotation.quotation.make_sales_invoice": _guards
+	+ "quotation_make_sales_invoice",
+	"erpnext.selling.doctype.sales_order.sales_order.make_sales_invoice": _guards
+	+ "sales_order_make_sales_invoice",
+	"erpnext.accounts.party.get_party_details": _guards + "get_party_details",
+	"frappe.contacts.doctype.contact.contact.get_contact_details": _guards + "get_contact_details",
+	"frappe.contacts.doctype.contact.contact.contact_query": _guards + "contact_query",
+	"frappe.contacts.doctype.address.address.get_address_display": _guards + "get_address_display",
+	"frappe.contacts.doctype.address.address.get_default_address": _guards + "get_default_address",
+	"frappe.contacts.doctype.address.address.address_query": _guards + "address_query",
+	"frappe.model.mapper.map_docs": _guards + "map_docs",
+	"frappe.desk.search.search_link": _guards + "search_link",
+	"frappe.desk.search.search_widget": _guards + "search_widget",
+}
+# Lead → Prospect by saving a Prospect with Lead rows (the Lead form's Create › Prospect)
+doc_events["Prospect"].setdefault("validate", []).append(_guards + "check_prospect_leads")
