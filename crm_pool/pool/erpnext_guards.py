@@ -73,20 +73,11 @@ def check_conversion(lead) -> None:
 
 
 def check_linked(doctype: str, name) -> None:
-	"""A Contact or Address linked to Leads, Prospects or Customers: the caller must be able to read
-	one of them. Unlinked ones (and those of suppliers) keep Frappe's rules."""
+	"""A Contact or Address: the caller must be able to read it, which for one linked to Leads,
+	Prospects or Customers means reading every one of them (crm_pool.pool.contact_access)."""
 	if not name or not isinstance(name, str) or not frappe.db.exists(doctype, name):
 		return
-	parties = frappe.get_all(
-		"Dynamic Link",
-		filters={"parenttype": doctype, "parent": name, "link_doctype": ("in", PARTY_DOCTYPES)},
-		fields=["link_doctype", "link_name"],
-	)
-	if parties and not any(
-		frappe.db.exists(p.link_doctype, p.link_name)
-		and frappe.has_permission(p.link_doctype, "read", p.link_name)
-		for p in parties
-	):
+	if not frappe.has_permission(doctype, "read", name):
 		frappe.throw(
 			_("You are not permitted to read {0} {1}: it belongs to a customer you may not read").format(
 				_(doctype), name
