@@ -103,3 +103,8 @@ for _doctype in ("Opportunity", "Quotation", "Event", "Communication"):
 
 # --- allocation (分配): requests (申请) with their Workflow, and manager allocation (调配) -----------
 doctype_list_js = {"Pool Customer": "public/js/pool_board_allocation.js"}
+
+# --- issue 8, races and merges: a Lead/Customer renamed or merged keeps one Pool Customer ---------
+for _doctype in ("Lead", "Customer"):
+	doc_events[_doctype].setdefault("before_rename", []).append("crm_pool.pool.merge.before_party_rename")
+	doc_events[_doctype].setdefault("after_rename", []).append("crm_pool.pool.merge.after_party_rename")
