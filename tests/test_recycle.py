@@ -150,13 +150,10 @@ def test_an_open_opportunity_exempts_only_when_it_is_the_owners_and_recent(owner
 	pool = make_pool(no_followup_days=30, exempt_open_opportunity=1)
 	long_ago = now_datetime() - timedelta(days=60)
 
-	def due_customer(opportunity_by: str | None = None, opportunity_owner: str | None = None):
+	def due_customer(opportunity_by: str, opportunity_owner: str | None = None):
 		pc = make_pool_customer(pool, owner, claimed_days_ago=45)
-		opportunity = None
-		if opportunity_by:
-			frappe.set_user(opportunity_by)
-			opportunity = make_opportunity("Lead", pc.lead, owner=opportunity_owner)
-			frappe.set_user("Administrator")
+		opportunity = make_opportunity("Lead", pc.lead, owner=opportunity_owner)
+		frappe.db.set_value("Opportunity", opportunity, "owner", opportunity_by, update_modified=False)
 		return pc, opportunity
 
 	stranger = make_user("Sales User")
@@ -166,7 +163,15 @@ def test_an_open_opportunity_exempts_only_when_it_is_the_owners_and_recent(owner
 	frappe.db.set_value("Opportunity", stale_opportunity, "modified", long_ago, update_modified=False)
 	active, _ = due_customer(opportunity_by="Administrator", opportunity_owner=owner)
 	assigned, assigned_opportunity = due_customer(opportunity_by="Administrator")
-	frappe.db.set_value("Opportunity", assigned_opportunity, "_assign", f'["{owner}"]', update_modified=False)
+	frappe.get_doc(  # the owner is assigned the Opportunity itself (not crm_pool's Lead assignment)
+		{
+			"doctype": "ToDo",
+			"allocated_to": owner,
+			"reference_type": "Opportunity",
+			"reference_name": assigned_opportunity,
+			"description": "跟进报价",
+		}
+	).insert(ignore_permissions=True)
 	discussed, discussed_opportunity = due_customer(opportunity_by=owner)  # the owner made it
 	frappe.get_doc("Opportunity", discussed_opportunity).add_comment("Comment", "客户在比价，下周回复")
 	frappe.db.set_value("Opportunity", discussed_opportunity, "modified", long_ago, update_modified=False)

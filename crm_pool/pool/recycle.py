@@ -46,7 +46,9 @@ _SINCE = f"DATE_SUB(%(now)s, INTERVAL {_WINDOW_DAYS} DAY)"
 # an open Opportunity (on the lead, the customer or the party) that belongs to the owner (its
 # opportunity_owner, creator or an assignee) and shows activity within the window (modified, or a
 # Communication or Comment on it) — an Opportunity made by anyone else, or left untouched, does
-# not keep a customer from the pool. LOCKED is excluded by status. Needs RULE_JOINS_SQL and %(now)s.
+# not keep a customer from the pool. The owner's crm_pool assignment does not count: ERPNext moves a
+# Lead's open ToDos to every Opportunity made from it (erpnext.crm.utils.link_open_tasks), whoever
+# makes it. LOCKED is excluded by status. Needs RULE_JOINS_SQL and %(now)s.
 EXEMPT_SQL = f"""(
 	(p.exempt_with_deal = 1 AND pc.last_deal_at IS NOT NULL)
 	OR (p.exempt_open_opportunity = 1 AND pc.owned_by IS NOT NULL AND EXISTS (
@@ -57,7 +59,10 @@ EXEMPT_SQL = f"""(
 				OR (o.opportunity_from = 'Customer' AND o.party_name = pc.customer)
 				OR (o.opportunity_from = pc.party_type AND o.party_name = pc.party))
 			AND (o.opportunity_owner = pc.owned_by OR o.owner = pc.owned_by
-				OR o._assign LIKE CONCAT('%%"', pc.owned_by, '"%%'))
+				OR EXISTS (SELECT 1 FROM `tabToDo` t
+					WHERE t.reference_type = 'Opportunity' AND t.reference_name = o.name
+						AND t.allocated_to = pc.owned_by AND t.status = 'Open'
+						AND COALESCE(t.description, '') NOT LIKE '%%{mirror.ASSIGNMENT_NOTE}%%'))
 			AND (o.modified >= {_SINCE}
 				OR EXISTS (SELECT 1 FROM `tabCommunication` c
 					WHERE c.reference_doctype = 'Opportunity' AND c.reference_name = o.name
