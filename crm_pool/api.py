@@ -62,10 +62,12 @@ def claim(pool_customer: str) -> dict:
 @frappe.whitelist(methods=["POST"])
 def claim_many(pool_customers) -> dict:
 	"""领取 several customers at once, as far as the rules allow: each succeeds or fails on its own
-	(a savepoint per customer), and the result says which and why."""
+	(a savepoint per customer), and the result says which and why. Their pools are locked first and
+	the customers claimed by (pool, name), the global lock order of bulk actions (no deadlock
+	between two bulk claims over the same pools)."""
 	_only_sales()
 	claimed, refused = [], []
-	for name in _names(pool_customers):
+	for name in ownership.lock_pools_in_order(_names(pool_customers)):
 		savepoint = f"claim_{frappe.generate_hash(length=8)}"
 		frappe.db.savepoint(savepoint)
 		try:

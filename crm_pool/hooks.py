@@ -208,3 +208,7 @@ override_whitelisted_methods |= {
 }
 # Lead → Prospect by saving a Prospect with Lead rows (the Lead form's Create › Prospect)
 doc_events["Prospect"].setdefault("validate", []).append(_guards + "check_prospect_leads")
+# --- issue 8, races and merges: a Lead/Customer renamed or merged keeps one Pool Customer ---------
+for _doctype in ("Lead", "Customer"):
+	doc_events[_doctype].setdefault("before_rename", []).append("crm_pool.pool.merge.before_party_rename")
+	doc_events[_doctype].setdefault("after_rename", []).append("crm_pool.pool.merge.after_party_rename")

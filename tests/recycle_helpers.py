@@ -150,7 +150,8 @@ def make_item() -> str:
 	)
 
 
-def make_opportunity(party_type: str, party: str, status: str = "Open") -> str:
+def make_opportunity(party_type: str, party: str, status: str = "Open", owner: str | None = None) -> str:
+	"""An Opportunity for the party, made by the session user; `owner` is its opportunity_owner."""
 	doc = frappe.get_doc(
 		{
 			"doctype": "Opportunity",
@@ -158,6 +159,7 @@ def make_opportunity(party_type: str, party: str, status: str = "Open") -> str:
 			"party_name": party,
 			"company": company(),
 			"status": "Open",
+			"opportunity_owner": owner,
 		}
 	).insert(ignore_permissions=True)
 	if status != "Open":

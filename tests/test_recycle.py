@@ -124,7 +124,7 @@ def test_the_daily_job_recycles_past_due_customers_and_tells_the_owner(
 def test_exempt_customers_stay_with_their_owner(owner, mail_queue):
 	pool = make_pool(no_followup_days=30, exempt_open_opportunity=1, exempt_with_deal=1)
 	with_opportunity = make_pool_customer(pool, owner, claimed_days_ago=45)
-	make_opportunity("Lead", with_opportunity.lead)
+	make_opportunity("Lead", with_opportunity.lead, owner=owner)
 	set_dates(with_opportunity.name, last_followup_at=None, claimed_at=now_datetime() - timedelta(days=45))
 	with_lost_opportunity = make_pool_customer(pool, owner, claimed_days_ago=45)
 	make_opportunity("Lead", with_lost_opportunity.lead, status="Lost")
@@ -142,6 +142,49 @@ def test_exempt_customers_stay_with_their_owner(owner, mail_queue):
 		assert not recycle_logs(pc.name)
 	assert pool_customer(locked.name).status == LOCKED
 	assert pool_customer(with_lost_opportunity.name).status == IN_POOL
+
+
+def test_an_open_opportunity_exempts_only_when_it_is_the_owners_and_recent(owner, make_user, mail_queue):
+	"""Recycling cannot be bought: an Opportunity made by someone else, or the owner's left untouched
+	for longer than the follow-up days, does not keep a customer from the pool."""
+	pool = make_pool(no_followup_days=30, exempt_open_opportunity=1)
+	long_ago = now_datetime() - timedelta(days=60)
+
+	def due_customer(opportunity_by: str, opportunity_owner: str | None = None):
+		pc = make_pool_customer(pool, owner, claimed_days_ago=45)
+		opportunity = make_opportunity("Lead", pc.lead, owner=opportunity_owner)
+		frappe.db.set_value("Opportunity", opportunity, "owner", opportunity_by, update_modified=False)
+		return pc, opportunity
+
+	stranger = make_user("Sales User")
+	bought, _ = due_customer(opportunity_by=stranger)  # an empty Opportunity by someone else
+	given, _ = due_customer(opportunity_by=stranger, opportunity_owner=stranger)
+	stale, stale_opportunity = due_customer(opportunity_by=owner, opportunity_owner=owner)
+	frappe.db.set_value("Opportunity", stale_opportunity, "modified", long_ago, update_modified=False)
+	active, _ = due_customer(opportunity_by="Administrator", opportunity_owner=owner)
+	assigned, assigned_opportunity = due_customer(opportunity_by="Administrator")
+	frappe.get_doc(  # the owner is assigned the Opportunity itself (not crm_pool's Lead assignment)
+		{
+			"doctype": "ToDo",
+			"allocated_to": owner,
+			"reference_type": "Opportunity",
+			"reference_name": assigned_opportunity,
+			"description": "跟进报价",
+		}
+	).insert(ignore_permissions=True)
+	discussed, discussed_opportunity = due_customer(opportunity_by=owner)  # the owner made it
+	frappe.get_doc("Opportunity", discussed_opportunity).add_comment("Comment", "客户在比价，下周回复")
+	frappe.db.set_value("Opportunity", discussed_opportunity, "modified", long_ago, update_modified=False)
+	for pc in (bought, given, stale, active, assigned, discussed):
+		set_dates(pc.name, last_followup_at=None, claimed_at=now_datetime() - timedelta(days=45))
+
+	assert recycle.recycle_due()["recycled"] == 3
+	for pc in (bought, given, stale):
+		assert pool_customer(pc.name).status == IN_POOL
+		assert recycle_logs(pc.name)
+	for pc in (active, assigned, discussed):
+		assert pool_customer(pc.name).owned_by == owner
+		assert not recycle_logs(pc.name)
 
 
 def test_without_exemptions_an_open_opportunity_or_a_deal_does_not_protect(pool, owner, mail_queue):
@@ -241,7 +284,7 @@ def test_a_follow_up_after_the_reminder_earns_a_new_one_later(pool, owner, mail_
 def test_exempt_and_locked_customers_get_no_reminder(owner, mail_queue):
 	pool = make_pool(no_followup_days=30, reminder_days=3, exempt_open_opportunity=1)
 	pc = make_pool_customer(pool, owner, claimed_days_ago=28)
-	make_opportunity("Lead", pc.lead)
+	make_opportunity("Lead", pc.lead, owner=owner)
 	set_dates(pc.name, last_followup_at=None, claimed_at=now_datetime() - timedelta(days=28))
 	locked = make_pool_customer(pool, owner, claimed_days_ago=28, status=LOCKED)
 	assert recycle.send_reminders()["reminded"] == 0

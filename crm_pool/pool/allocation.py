@@ -815,7 +815,9 @@ def mirror_owners_select(now, by: str) -> None:
 			f"""UPDATE `tab{doctype}` party
 			JOIN `tabPool Customer` pc ON pc.{link} = party.name
 			JOIN `{WORK_TABLE}` w ON w.name = pc.name
-			SET party.{mirror.OWNER_FIELD[doctype]} = w.user"""
+			SET party.{mirror.OWNER_FIELD[doctype]} = w.user, party.modified = %(_stamp)s,
+				party.modified_by = %(_stamp_by)s""",
+			mirror.stamp(),
 		)
 	frappe.db.sql(
 		f"""INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, docstatus, idx,

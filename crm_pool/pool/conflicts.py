@@ -8,6 +8,8 @@ the pool records an **Ownership Conflict** for the managers instead of giving it
   the conflict is written after that rollback (`frappe.db.after_rollback`) and committed on its own —
   or, when the caller catches the refusal and commits instead, after that commit
   (`frappe.db.after_commit`). Exactly one of the two runs.
+- at a merge of two Leads or Customers with different owners (`crm_pool.pool.merge`): the owner of
+  the merged party is the claimant of the surviving customer.
 - at follow-up: a salesperson who is neither the owner nor a collaborator creates an Opportunity,
   Quotation, Event or Communication on an owned customer's Lead or Customer (after_insert hooks).
 
@@ -40,6 +42,7 @@ from crm_pool.setup.roles import MANAGER_ROLES, POOL_MANAGER, SALES_MANAGER, SAL
 DOCTYPE = "Ownership Conflict"
 OPEN, RESOLVED = "Open", "Resolved"
 INTAKE_DUPLICATE, FOLLOWUP = "Intake Duplicate", "Follow-up by Non-owner"
+MERGED = "Merge"  # two owned parties merged (crm_pool.pool.merge): the merged one's owner is the claimant
 KEEP_OWNER, TO_CLAIMANT, ADD_COLLABORATOR = "Keep Owner", "Transfer to Claimant", "Add as Collaborator"
 RESOLUTIONS = (KEEP_OWNER, TO_CLAIMANT, ADD_COLLABORATOR)
 NOT_A_CLAIMANT = ("Administrator", "Guest")

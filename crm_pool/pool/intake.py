@@ -17,6 +17,7 @@ pool at all, nothing enters a pool.
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
 
 import frappe
@@ -74,6 +75,14 @@ NOT_AN_OWNER = ("Administrator", "Guest")
 
 class DuplicateCustomerError(frappe.DuplicateEntryError, frappe.ValidationError):
 	"""The party is already a pool customer (same USCC, company name, mobile or email)."""
+
+
+class IntakeBusyError(frappe.ValidationError):
+	"""Another request is entering a customer with the same dedupe key and did not finish in time."""
+
+
+# How long (seconds) an intake waits for another one entering a customer with the same key.
+DEDUPE_LOCK_TIMEOUT = 20
 
 
 # --- choosing the pool ---------------------------------------------------------------------------
@@ -293,9 +302,14 @@ def dedupe_keys(profile: dict) -> dict:
 # --- dedupe --------------------------------------------------------------------------------------
 
 
-def find_duplicate(keys: dict, exclude: str | list[str] | None = None) -> frappe._dict | None:
+def find_duplicate(
+	keys: dict, exclude: str | list[str] | None = None, *, locking: bool = False
+) -> frappe._dict | None:
 	"""The first Pool Customer (not invalid, not in `exclude`) sharing one of the keys uscc, name_key,
-	mobile_key, email_key, with `kind` set to the field that matched; None when there is none."""
+	mobile_key, email_key, with `kind` set to the field that matched; None when there is none.
+
+	`locking`: a locking read (it sees every committed pool customer, whatever this transaction read
+	before), for the check made under `lock_dedupe_keys`."""
 	wanted = {field: keys.get(field) for field in DEDUPE_FIELDS if keys.get(field)}
 	if not wanted:
 		return None
@@ -310,6 +324,7 @@ def find_duplicate(keys: dict, exclude: str | list[str] | None = None) -> frappe
 			AND ({" OR ".join(f"{field} = %({field})s" for field in wanted)})
 		ORDER BY creation
 		LIMIT 10
+		{"LOCK IN SHARE MODE" if locking else ""}
 		""",
 		{**wanted, "invalid": INVALID, "exclude": tuple(exclude)},
 		as_dict=True,
@@ -426,10 +441,66 @@ def check_party(doc: Document) -> None:
 	keys = dedupe_keys(party_profile(doc))
 	if before and keys == dedupe_keys(party_profile(before)):
 		return
-	duplicate = find_duplicate(keys, exclude=own_pool_customers(doc))
+	lock_dedupe_keys(keys)
+	duplicate = find_duplicate(keys, exclude=own_pool_customers(doc), locking=True)
 	if duplicate:
 		doc.flags.crm_pool_duplicate = duplicate
 		frappe.throw(duplicate_message(duplicate), DuplicateCustomerError, title=_("Duplicate Customer"))
+
+
+# --- one intake per dedupe key at a time ----------------------------------------------------------
+
+
+def lock_dedupe_keys(keys: dict) -> None:
+	"""Serialize the intake of parties sharing a dedupe key (USCC, company name, mobile, email) until
+	this transaction ends, so that of two simultaneous inserts of the same customer one gets the
+	customer and the other the duplicate refusal.
+
+	A named lock (MariaDB GET_LOCK) per key, taken in one order (no deadlock between two intakes
+	sharing several keys) and released after the commit or rollback. The keys are those `dedupe_keys`
+	computed; a lock name is a digest of the site's database and the key, so sites sharing a server
+	do not wait for each other. The dedupe check that follows must be a locking read (it then sees a
+	customer committed while this one waited)."""
+	held = _held_dedupe_locks()
+	wanted = sorted({_dedupe_lock_name(field, value) for field, value in keys.items() if value} - held)
+	if not wanted:
+		return
+	if not held:  # the first lock of this transaction: release them all when it ends
+		frappe.db.after_commit.add(release_dedupe_locks)
+		frappe.db.after_rollback.add(release_dedupe_locks)
+	for name in wanted:
+		if frappe.db.sql("SELECT GET_LOCK(%s, %s)", (name, DEDUPE_LOCK_TIMEOUT))[0][0] != 1:
+			frappe.throw(
+				_(
+					"Someone else is entering a customer with the same details right now. Please try again in a moment."
+				),
+				IntakeBusyError,
+				title=_("Please Try Again"),
+			)
+		held.add(name)
+
+
+def _held_dedupe_locks() -> set[str]:
+	held = getattr(frappe.local, "crm_pool_dedupe_locks", None)
+	if held is None:
+		held = frappe.local.crm_pool_dedupe_locks = set()
+	return held
+
+
+def _dedupe_lock_name(field: str, value: str) -> str:
+	digest = hashlib.sha1(f"{frappe.conf.db_name}|{field}|{value}".encode()).hexdigest()
+	return f"crm_pool_dedupe_{digest}"  # 56 characters: MariaDB allows 64
+
+
+def release_dedupe_locks() -> None:
+	"""after_commit / after_rollback: release the intake's named locks (the connection would too)."""
+	held = _held_dedupe_locks()
+	for name in sorted(held):
+		try:
+			frappe.db.sql("SELECT RELEASE_LOCK(%s)", name)
+		except Exception:
+			frappe.log_error(title="crm_pool: dedupe lock not released")
+	held.clear()
 
 
 def drop_contact_after_rollback(doc: Document) -> None:

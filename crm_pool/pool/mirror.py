@@ -27,9 +27,14 @@ def party_rows(pc) -> list[tuple[str, str]]:
 
 
 def mirror_owner(pc, previous_owner: str | None) -> None:
-	"""Write pc.owned_by to the party's owner field and move the Frappe assignment to it."""
+	"""Write pc.owned_by to the party's owner field and move the Frappe assignment to it.
+
+	A party whose owner field changes gets a new `modified` stamp: a form opened before the change
+	(holding the previous owner) cannot be saved over it (Frappe's TimestampMismatchError)."""
 	for doctype, name in party_rows(pc):
-		frappe.db.set_value(doctype, name, OWNER_FIELD[doctype], pc.owned_by or None, update_modified=False)
+		field = OWNER_FIELD[doctype]
+		if (frappe.db.get_value(doctype, name, field) or None) != (pc.owned_by or None):
+			frappe.db.set_value(doctype, name, field, pc.owned_by or None)
 	if not pc.get("party_type") or not pc.get("party"):
 		return
 	if previous_owner and previous_owner != pc.owned_by:
@@ -57,7 +62,8 @@ def mirror_owner(pc, previous_owner: str | None) -> None:
 
 def clear_owners_select(where_sql: str, values: dict) -> None:
 	"""Set-based: for every Pool Customer `pc` matching `where_sql` (before its owner is cleared), empty
-	the party's owner field, cancel the owner's open assignment and drop it from `_assign`.
+	the party's owner field, cancel the owner's open assignment and drop it from `_assign`; the
+	party's `modified` stamp moves on (forms opened before cannot be saved over the change).
 
 	Each party table is updated in one pass (owner field and `_assign` together): at a million
 	customers the cost is reading the party rows, so they are read once."""
@@ -76,11 +82,17 @@ def clear_owners_select(where_sql: str, values: dict) -> None:
 			f"""
 			UPDATE `tab{doctype}` party JOIN `tabPool Customer` pc ON pc.{link} = party.name
 			SET party.{OWNER_FIELD[doctype]} = NULL,
-				party._assign = IF(pc.party_type = %(_dt)s AND pc.party = party.name, NULL, party._assign)
+				party._assign = IF(pc.party_type = %(_dt)s AND pc.party = party.name, NULL, party._assign),
+				party.modified = %(_stamp)s, party.modified_by = %(_stamp_by)s
 			WHERE {where_sql}
 			""",
-			dict(values, _dt=doctype),
+			dict(values, _dt=doctype, **stamp()),
 		)
+
+
+def stamp() -> dict:
+	"""Query values for a new `modified` stamp of the parties whose owner a set-based change moves."""
+	return {"_stamp": now_datetime(), "_stamp_by": frappe.session.user}
 
 
 def assigned_users(doctype: str, name: str) -> list[str]:
@@ -91,12 +103,15 @@ def move_owners_select(where_sql: str, values: dict, to_user: str) -> None:
 	"""Set-based `mirror_owner` for a change of owner: for every Pool Customer `pc` matching
 	`where_sql` (read before its owner changes: `pc.owned_by` is the old owner), the party's owner
 	field becomes `to_user`, the old owner's assignments (open ToDos) on its Lead and Customer move
-	to `to_user`, and `to_user` is assigned the party if they were not already."""
-	params = dict(values, _to=to_user)
+	to `to_user`, and `to_user` is assigned the party if they were not already. The party's
+	`modified` stamp moves on (forms opened before cannot be saved over the change)."""
+	params = dict(values, _to=to_user, **stamp())
 	for doctype, link in (("Lead", "lead"), ("Customer", "customer")):
 		frappe.db.sql(
 			f"""UPDATE `tab{doctype}` party JOIN `tabPool Customer` pc ON pc.{link} = party.name
-			SET party.{OWNER_FIELD[doctype]} = %(_to)s WHERE {where_sql}""",
+			SET party.{OWNER_FIELD[doctype]} = %(_to)s, party.modified = %(_stamp)s,
+				party.modified_by = %(_stamp_by)s
+			WHERE {where_sql}""",
 			params,
 		)
 	todos = frappe.db.sql_list(

@@ -471,6 +471,30 @@ def _write_owner(
 		)
 
 
+def lock_pools_in_order(names: list[str]) -> list[str]:
+	"""Before a bulk action that changes customers one by one (each `lock_pool_customer`): lock the
+	pools of these customers, in name order, and return the customers sorted by (pool, name).
+
+	This is the one global order of bulk actions — pools in name order, then customers by pool and
+	name — so that two bulk actions over customers of several pools wait for each other instead of
+	deadlocking, whatever order their callers gave."""
+	names = list(dict.fromkeys(n for n in names if n))
+	if not names:
+		return []
+	pool_of = dict(
+		frappe.db.sql(
+			"SELECT name, pool FROM `tabPool Customer` WHERE name IN %(names)s", {"names": tuple(names)}
+		)
+	)
+	pools = sorted({pool for pool in pool_of.values() if pool})
+	if pools:
+		frappe.db.sql(
+			"SELECT name FROM `tabCustomer Pool` WHERE name IN %(pools)s ORDER BY name FOR UPDATE",
+			{"pools": tuple(pools)},
+		)
+	return sorted(names, key=lambda name: (pool_of.get(name) or "", name))
+
+
 def lock_pool_customers(names: list[str]) -> dict[str, frappe._dict]:
 	"""`lock_pool_customer` for many: their pools' rows, then their rows, each in name order (the
 	same order as single changes take, so the two never deadlock). Returns the locked rows by name;

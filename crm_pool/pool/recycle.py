@@ -26,6 +26,7 @@ from crm_pool.pool.followup import (
 	RECYCLABLE,
 	RULE_JOINS_SQL,
 	RULE_SQL,
+	_days_sql,
 )
 from crm_pool.pool.notify import notify
 from crm_pool.pool.status import IN_POOL, RECYCLE
@@ -37,17 +38,39 @@ REMIND_TABLE = "crm_pool_recycle_remind"
 
 _RECYCLABLE = ", ".join(f"'{s}'" for s in RECYCLABLE)
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_OPPORTUNITY_STATUSES)
-# Customers the pool's exemptions keep: a deal when exempt_with_deal, an open Opportunity (on the
-# lead, the customer or the party) when exempt_open_opportunity. LOCKED is excluded by status.
+# The days an owner's open Opportunity may go without activity and still exempt its customer: the
+# customer's follow-up days (its grade's, else its pool's), else its deal days.
+_WINDOW_DAYS = f"COALESCE({_days_sql('no_followup_days')}, {_days_sql('no_deal_days')})"
+_SINCE = f"DATE_SUB(%(now)s, INTERVAL {_WINDOW_DAYS} DAY)"
+# Customers the pool's exemptions keep: a deal when exempt_with_deal; when exempt_open_opportunity,
+# an open Opportunity (on the lead, the customer or the party) that belongs to the owner (its
+# opportunity_owner, creator or an assignee) and shows activity within the window (modified, or a
+# Communication or Comment on it) — an Opportunity made by anyone else, or left untouched, does
+# not keep a customer from the pool. The owner's crm_pool assignment does not count: ERPNext moves a
+# Lead's open ToDos to every Opportunity made from it (erpnext.crm.utils.link_open_tasks), whoever
+# makes it. LOCKED is excluded by status. Needs RULE_JOINS_SQL and %(now)s.
 EXEMPT_SQL = f"""(
 	(p.exempt_with_deal = 1 AND pc.last_deal_at IS NOT NULL)
-	OR (p.exempt_open_opportunity = 1 AND EXISTS (
+	OR (p.exempt_open_opportunity = 1 AND pc.owned_by IS NOT NULL AND EXISTS (
 		SELECT 1 FROM `tabOpportunity` o
 		WHERE o.party_name IN (pc.lead, pc.customer, pc.party)
 			AND o.status IN ({_OPEN}) AND o.docstatus < 2
 			AND ((o.opportunity_from = 'Lead' AND o.party_name = pc.lead)
 				OR (o.opportunity_from = 'Customer' AND o.party_name = pc.customer)
 				OR (o.opportunity_from = pc.party_type AND o.party_name = pc.party))
+			AND (o.opportunity_owner = pc.owned_by OR o.owner = pc.owned_by
+				OR EXISTS (SELECT 1 FROM `tabToDo` t
+					WHERE t.reference_type = 'Opportunity' AND t.reference_name = o.name
+						AND t.allocated_to = pc.owned_by AND t.status = 'Open'
+						AND COALESCE(t.description, '') NOT LIKE '%%{mirror.ASSIGNMENT_NOTE}%%'))
+			AND (o.modified >= {_SINCE}
+				OR EXISTS (SELECT 1 FROM `tabCommunication` c
+					WHERE c.reference_doctype = 'Opportunity' AND c.reference_name = o.name
+						AND c.communication_type IN ('Communication', 'Chat')
+						AND COALESCE(c.communication_date, c.creation) >= {_SINCE})
+				OR EXISTS (SELECT 1 FROM `tabComment` cm
+					WHERE cm.reference_doctype = 'Opportunity' AND cm.reference_name = o.name
+						AND cm.comment_type IN ('Comment', 'Info') AND cm.creation >= {_SINCE}))
 	))
 )"""
 IN_TABLE_SQL = "pc.name IN (SELECT name FROM `{table}`)"
