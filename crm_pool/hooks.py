@@ -103,3 +103,9 @@ for _doctype in ("Opportunity", "Quotation", "Event", "Communication"):
 
 # --- allocation (分配): requests (申请) with their Workflow, and manager allocation (调配) -----------
 doctype_list_js = {"Pool Customer": "public/js/pool_board_allocation.js"}
+
+# --- issue 8 · audited paths: a Frappe share never opens a customer nobody owns (see
+# crm_pool.pool.permissions.guard_share; shares and assignments end with ownership) ---------------
+doc_events.setdefault("DocShare", {}).setdefault("validate", []).append(
+	"crm_pool.pool.permissions.guard_share"
+)
