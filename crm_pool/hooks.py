@@ -212,3 +212,8 @@ doc_events["Prospect"].setdefault("validate", []).append(_guards + "check_prospe
 for _doctype in ("Lead", "Customer"):
 	doc_events[_doctype].setdefault("before_rename", []).append("crm_pool.pool.merge.before_party_rename")
 	doc_events[_doctype].setdefault("after_rename", []).append("crm_pool.pool.merge.after_party_rename")
+# --- issue 8 · audited paths: a Frappe share never opens a customer nobody owns (see
+# crm_pool.pool.permissions.guard_share; shares and assignments end with ownership) ---------------
+doc_events.setdefault("DocShare", {}).setdefault("validate", []).append(
+	"crm_pool.pool.permissions.guard_share"
+)

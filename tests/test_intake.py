@@ -14,7 +14,7 @@ from frappe.model.workflow import WorkflowTransitionError, apply_workflow
 from frappe.translate import clear_cache as clear_translation_cache
 
 from crm_pool import demo
-from crm_pool.pool import intake, rules
+from crm_pool.pool import intake, ownership, rules
 from crm_pool.pool.status import CONVERT, CONVERTED, IN_POOL, INTAKE, INVALID, OWNED, PENDING_REVIEW, REVIEW
 from crm_pool.setup import install
 from crm_pool.setup.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
@@ -277,8 +277,7 @@ def test_duplicate_message_masks_the_owner_for_users_who_may_not_see_the_custome
 	collaborator = make_user(SALES_USER)
 	existing = new_lead("苏州瑞丰精密制造有限公司", pool=pool, owner=owner, mobile="13712345678")
 	pc = pool_customer_of("Lead", existing.name)
-	pc.append("collaborators", {"user": collaborator, "access": "Read"})
-	pc.save()
+	ownership.add_collaborator(pc.name, collaborator, "Read")
 
 	def refusal_as(user: str) -> str:
 		frappe.set_user(user)

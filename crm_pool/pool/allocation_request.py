@@ -11,7 +11,9 @@ Approve" are claimed this way.
   (`ownership.assign`, Pool Log rule "allocation request <name>") or reported Unavailable with the
   reason; one customer taken meanwhile never stops the others.
 - The requester is notified of the decision either way (system notification and email).
-- Once decided (or cancelled) a request no longer changes; only a draft's content may be edited.
+- Once decided (or cancelled) a request no longer changes; only a draft's content may be edited; its
+  state changes only through the Workflow's transitions (`ownership.check_workflow_change`: a
+  request posted or saved with docstatus 1 or a hand-set workflow_state is refused).
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ def validate(doc) -> None:
 			_("Allocation request {0} is {1} and can no longer be changed").format(doc.name, _(old)),
 			ownership.PoolRuleError,
 		)
+	# state only through the Workflow's actions (never submitted: docstatus stays 0); the content's
+	# freeze outside Draft is checked below
+	ownership.check_workflow_change(doc, before, "workflow_state", (), None, DRAFT)
 	doc.requester = doc.requester or frappe.session.user
 	if not doc.pool and doc.lines:
 		doc.pool = frappe.db.get_value("Pool Customer", doc.lines[0].pool_customer, "pool")

@@ -1,6 +1,7 @@
 """Intake (收集, SPEC §1): every new Lead or Customer becomes one Pool Customer, after dedupe.
 
-- Lead / Customer `before_validate`: USCC and mobile format, then dedupe against the pool customers
+- Lead / Customer `before_validate`: who may give a new party its owner (`check_new_owner`), USCC
+  and mobile format, then dedupe against the pool customers
   (same USCC, normalized company name, mobile or email) — a duplicate is refused with a message
   naming the existing customer and its owner (masked when the user may not see that customer).
 - Lead `after_insert`: `create_pool_customer` — owned by the lead's own lead_owner (首问负责), else
@@ -24,11 +25,11 @@ import frappe
 from frappe import _
 from frappe.desk.form import assign_to
 from frappe.model.document import Document
-from frappe.utils import now_datetime
+from frappe.utils import get_datetime, get_fullname, now_datetime
 
-from crm_pool.pool import rules
+from crm_pool.pool import ownership, rules
 from crm_pool.pool.log import log_change
-from crm_pool.pool.mirror import mirror_owner
+from crm_pool.pool.mirror import OWNER_FIELD, mirror_owner
 from crm_pool.pool.status import (
 	CONVERT,
 	CONVERTED,
@@ -411,14 +412,54 @@ def validate_party(doc: Document, method: str | None = None) -> None:
 	salesperson's lead for a customer someone else owns, an Ownership Conflict (`conflicts`).
 	"""
 	try:
+		check_new_owner(doc)
 		check_party(doc)
-	except frappe.ValidationError:
+	except (frappe.ValidationError, frappe.PermissionError):
 		drop_contact_after_rollback(doc)
 		if doc.flags.crm_pool_duplicate:  # 撞单: a salesperson reached a customer someone else owns
 			from crm_pool.pool import conflicts
 
 			conflicts.after_refused_duplicate(doc, doc.flags.crm_pool_duplicate)
 		raise
+
+
+def check_new_owner(doc: Document) -> None:
+	"""A new Lead/Customer gets an owner only through the audited paths (SPEC §3): a non-manager
+	converts only a Lead they own into a Customer, and makes only themselves the owner of a new Lead
+	or Customer (lead_owner / account_manager; empty: the pool decides). Anything else is refused,
+	not silently changed: a colleague's customer reaches them by assignment or transfer. Server code
+	inserting with ignore_permissions (imports by code, web forms) is trusted."""
+	if not doc.is_new() or doc.flags.ignore_permissions:
+		return
+	user = frappe.session.user
+	if ownership.is_manager(user):
+		return
+	if doc.doctype == "Customer" and doc.get("lead_name") and lead_owner(doc.lead_name) != user:
+		frappe.throw(
+			_("Only the owner of lead {0} or a manager may convert it into a customer").format(doc.lead_name),
+			ownership.AuditedPathError,
+			title=_("Not Your Lead"),
+		)
+	owner = doc.get(OWNER_FIELD[doc.doctype])
+	if owner and owner != user and owner not in NOT_AN_OWNER:
+		frappe.throw(
+			_(
+				"You cannot make {0} the owner of a new {1}: what you bring in is yours (or goes to the "
+				"pool); a manager assigns customers to others"
+			).format(get_fullname(owner), _(doc.doctype)),
+			ownership.AuditedPathError,
+			title=_("Not Allowed"),
+		)
+
+
+def lead_owner(lead: str) -> str | None:
+	"""Who owns a Lead now: the owner of its pool customer, else (no pool) its lead_owner."""
+	pc = frappe.db.get_value(
+		"Pool Customer", {"lead": lead}, ["owned_by", "status"], as_dict=True, order_by="creation asc"
+	)
+	if pc:
+		return pc.owned_by if pc.status in HAS_OWNER else None
+	return frappe.db.get_value("Lead", lead, "lead_owner")
 
 
 def check_party(doc: Document) -> None:
@@ -648,7 +689,7 @@ def create_pool_customer(
 	)
 	# Nothing to review when the first contact owns it or the pool does not review.
 	pc.flags.review_not_needed = status != PENDING_REVIEW
-	pc.insert(ignore_permissions=True)
+	pc.insert(ignore_permissions=True)  # trusted: may be made owned (guard_owner_fields)
 	log_change(
 		pc.name,
 		INTAKE,
@@ -707,6 +748,7 @@ def validate_pool_customer(pc: Document) -> None:
 		frappe.throw(_("Choose the pool of this customer"), frappe.MandatoryError)
 	if pc.is_new() and not frappe.db.get_value("Customer Pool", pc.pool, "enabled"):
 		frappe.throw(_("Customer pool {0} is disabled or does not exist").format(pc.pool))
+	guard_owner_fields(pc)
 	if pc.party_type and pc.party:
 		other = frappe.db.get_value(
 			"Pool Customer",
@@ -725,6 +767,73 @@ def validate_pool_customer(pc: Document) -> None:
 		pc.uscc = rules.validate_uscc(pc.uscc)
 	pc.owner_name = frappe.db.get_value("User", pc.owned_by, "full_name") if pc.owned_by else None
 	apply_review_decision(pc)
+
+
+# Pool Customer fields that only crm_pool's actions change (claim, assign, release, lock, transfer,
+# recycle, allocation, review), each with its Pool Log entry; never a form, REST or set_value.
+OWNER_FIELDS = (
+	"pool",
+	"status",
+	"owned_by",
+	"previous_owner",
+	"claimed_at",
+	"released_at",
+	"pool_entered_at",
+	"recycle_due_at",
+	"reminder_sent_at",
+	"last_followup_at",
+	"last_deal_at",
+	"lock_reason",
+	"party_type",
+	"party",
+	"lead",
+	"customer",
+)
+
+
+def guard_owner_fields(pc: Document) -> None:
+	"""Pool Customer validate: its owner, status, pool, dates and collaborators change through the
+	actions only (crm_pool.api, each logged): a save through the form, REST (PUT / POST),
+	frappe.client.save / set_value or an import that changes them is refused, a manager's too; other
+	fields (grade, profile) stay editable. A new pool customer made outside intake has no owner and
+	starts pending review or in the pool. The app's own writes are database writes or carry
+	ignore_permissions; the review Workflow changes review_status, from which `apply_review_decision`
+	(after this check) moves the status."""
+	if pc.flags.ignore_permissions:
+		return
+	if pc.is_new():
+		if pc.owned_by or pc.status not in (PENDING_REVIEW, IN_POOL, None, "") or pc.get("collaborators"):
+			frappe.throw(
+				_("A new pool customer has no owner: it is claimed or assigned afterwards"),
+				ownership.AuditedPathError,
+			)
+		return
+	before = pc.get_doc_before_save()
+	if not before:
+		return
+	changed = [field for field in OWNER_FIELDS if _field_changed(pc, before, field)]
+	if _collaborators(pc) != _collaborators(before):
+		changed.append("collaborators")
+	if changed:
+		frappe.throw(
+			_(
+				"{0} of a pool customer change only through its actions (claim, assign, release, lock, "
+				"transfer, collaborators), which keep its history"
+			).format(", ".join(_(pc.meta.get_label(field)) for field in changed)),
+			ownership.AuditedPathError,
+			title=_("Not Allowed"),
+		)
+
+
+def _field_changed(pc: Document, before: Document, field: str) -> bool:
+	old, new = before.get(field) or None, pc.get(field) or None
+	if old and new and pc.meta.get_field(field).fieldtype == "Datetime":
+		return get_datetime(old) != get_datetime(new)
+	return old != new
+
+
+def _collaborators(pc: Document) -> list[tuple[str, str]]:
+	return sorted((row.user or "", row.access or "") for row in pc.get("collaborators") or [])
 
 
 def apply_review_decision(pc: Document) -> None:

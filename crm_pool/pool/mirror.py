@@ -206,3 +206,31 @@ def refresh_assign_select(doctype: str, names_sql: str, values: dict, *, literal
 		""",
 		dict(values, _refresh_dt=doctype),
 	)
+
+
+def revoke_access_select(where_sql: str, values: dict) -> None:
+	"""Access ends with ownership, set-based: for every Pool Customer `pc` matching `where_sql`, read
+	after its owner changed (`pc.owned_by` is the new owner, NULL back in the pool), the Frappe shares
+	(DocShare) of its Lead and Customer are removed and the open assignments (ToDo) on them of anyone
+	but the new owner are cancelled, `_assign` following. Called by every change of owner (claim,
+	assign, release, transfer, recycle): whoever worked on the party through a share or an assignment
+	asks the new owner for a collaboration."""
+	params = dict(values, _rv_now=now_datetime(), _rv_by=frappe.session.user)
+	for doctype, link in (("Lead", "lead"), ("Customer", "customer")):
+		params["_rv_dt"] = doctype
+		frappe.db.sql(
+			f"""DELETE share FROM `tabDocShare` share JOIN `tabPool Customer` pc
+				ON share.share_doctype = %(_rv_dt)s AND share.share_name = pc.{link}
+			WHERE {where_sql}""",
+			params,
+		)
+		frappe.db.sql(
+			f"""UPDATE `tabToDo` todo JOIN `tabPool Customer` pc
+				ON todo.reference_type = %(_rv_dt)s AND todo.reference_name = pc.{link}
+			SET todo.status = 'Cancelled', todo.modified = %(_rv_now)s, todo.modified_by = %(_rv_by)s
+			WHERE todo.status = 'Open' AND NOT (todo.allocated_to <=> pc.owned_by) AND {where_sql}""",
+			params,
+		)
+		refresh_assign_select(
+			doctype, f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE {where_sql}", values
+		)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, get_fullname, getdate, now_datetime
+from frappe.utils import add_days, cint, get_fullname, getdate, now_datetime
 
 from crm_pool.pool import followup, mirror, rules
 from crm_pool.pool.log import insert_logs_select, log_change
@@ -60,6 +60,11 @@ PC_FIELDS = (
 
 class PoolRuleError(frappe.ValidationError):
 	"""A pool rule refused the action (already owned, cap reached, cooldown, not a member…)."""
+
+
+class AuditedPathError(frappe.PermissionError):
+	"""An ownership (or Workflow state) change tried outside its audited action: claim, assign,
+	release, transfer, allocation request, each through its own action."""
 
 
 # --- who may do what -------------------------------------------------------------------------------
@@ -275,6 +280,15 @@ def claim(pool_customer: str, user: str | None = None) -> frappe._dict:
 	)
 	pc = lock_pool_customer(pool_customer)
 	check_in_pool(pc)
+	check_claim_rules(pc, user)
+	set_owner(pc, user, CLAIM)
+	return pc
+
+
+def check_claim_rules(pc: frappe._dict, user: str) -> None:
+	"""The rules of a claim on a locked, in-pool customer: an enabled pool the user belongs to
+	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
+	owned caps."""
 	rules = pool_rules(pc.pool)
 	if not rules.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(rules.pool_name), PoolRuleError)
@@ -288,19 +302,35 @@ def claim(pool_customer: str, user: str | None = None) -> frappe._dict:
 	check_cooldown(pc, rules, user)
 	check_daily_cap(rules, user)
 	check_cap(pc, rules, user)
-	set_owner(pc, user, CLAIM)
-	return pc
 
 
 def assign(
 	pool_customer: str, to_user: str, reason: str | None = None, *, rule: str | None = None
 ) -> frappe._dict:
 	"""分配: a manager gives an in-pool (or another user's) customer to a member. The owned cap holds;
-	the daily claim cap and the cooldown are the claimant's rules and do not apply."""
+	the daily claim cap and the cooldown are the claimant's rules and do not apply.
+
+	A manager assigning a customer to themselves claims it: only from the pool, under every claim
+	rule (`check_claim_rules`), logged as a claim; a colleague's customer reaches a manager through an
+	Ownership Transfer another manager approves."""
 	check_user(to_user)
 	pc = lock_pool_customer(pool_customer)
 	if not can_manage(pc.pool):
 		frappe.throw(_("Only a pool admin or a manager may assign customers"), frappe.PermissionError)
+	if to_user == frappe.session.user:
+		if pc.status != IN_POOL:
+			frappe.throw(
+				_(
+					"You cannot assign {0} to yourself: a manager claims customers from the pool only; "
+					"a colleague's customer moves to you through an ownership transfer approved by "
+					"another manager"
+				).format(pc.customer_name),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)
+		check_claim_rules(pc, to_user)
+		set_owner(pc, to_user, CLAIM, reason=reason, rule=rule)
+		return pc
 	if pc.status not in (IN_POOL, OWNED, CONVERTED):
 		frappe.throw(
 			_("{0} ({1}) cannot be assigned while {2}").format(pc.customer_name, pc.name, _(pc.status)),
@@ -433,7 +463,8 @@ def _write_owner(
 	To an owner: status owned (已领取 / 已转化; a locked customer keeps its lock), claimed now, the old
 	owner kept as previous owner, the new owner no longer listed as a collaborator. Back to the pool:
 	in the pool from now, no due date, no lock, and its collaborators lose their access, as on
-	recycling."""
+	recycling. Either way the party's Frappe shares and other users' assignments end
+	(`mirror.revoke_access_select`)."""
 	now = now_datetime()
 	where = "pc.name IN %(names)s"
 	values = {"names": names, "user": user, "rule": rule, "now": now, "by": frappe.session.user}
@@ -469,6 +500,7 @@ def _write_owner(
 			WHERE parenttype = 'Pool Customer' AND parent IN %(names)s""",
 			values,
 		)
+	mirror.revoke_access_select(where, values)  # shares and others' assignments end with ownership
 
 
 def lock_pools_in_order(names: list[str]) -> list[str]:
@@ -669,3 +701,65 @@ def guard_party_owner(doc, method=None) -> None:
 			PoolRuleError,
 		)
 	doc.flags.crm_pool_owner_synced = True
+
+
+# --- documents whose Workflow decides (Ownership Transfer, Pool Allocation Request) ----------------
+
+
+def check_workflow_change(
+	doc, before, state_field: str, content_fields: tuple[str, ...], lines: str | None, draft: str = "Draft"
+) -> None:
+	"""A document of an approval Workflow changes state only through the Workflow's transitions:
+	made as a draft (docstatus 0, the first state), then each change of state (and of docstatus) is
+	a transition the user's roles allow, with the docstatus of its new state — what
+	`frappe.model.workflow.apply_workflow` does. Frappe itself checks the transition, but sets the
+	state of a document saved or posted with docstatus 1 after that check, which let a document
+	approve itself. Outside `draft`, the content (`content_fields`, the `lines` table's pool
+	customers) is frozen. Refusals raise AuditedPathError."""
+	from frappe.model.workflow import get_workflow_name
+
+	workflow_name = get_workflow_name(doc.doctype)
+	workflow = frappe.get_cached_doc("Workflow", workflow_name) if workflow_name else None
+	first = workflow.states[0].state if workflow and workflow.states else None
+	new_state = doc.get(state_field)
+	if not before:
+		if doc.docstatus != 0 or (first and new_state not in (None, "", first)):
+			frappe.throw(
+				_("A new {0} is saved as a draft; its Workflow actions move it on").format(_(doc.doctype)),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)
+		return
+	old_state = before.get(state_field)
+	if workflow and (old_state != new_state or before.docstatus != doc.docstatus):
+		roles = set(frappe.get_roles())
+		allowed = any(
+			t.state == old_state and t.next_state == new_state and t.allowed in roles
+			for t in workflow.transitions
+		)
+		target = next((s for s in workflow.states if s.state == new_state), None)
+		if not allowed or not target or cint(target.doc_status) != doc.docstatus:
+			frappe.throw(
+				_("{0} {1} cannot go from {2} to {3} this way: use its Workflow actions").format(
+					_(doc.doctype), doc.name, _(old_state or ""), _(new_state or "")
+				),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)
+	if (old_state or draft) != draft:
+		changed = [f for f in content_fields if (doc.get(f) or None) != (before.get(f) or None)]
+		if lines and [r.pool_customer for r in doc.get(lines)] != [
+			r.pool_customer for r in before.get(lines)
+		]:
+			changed.append(lines)
+		if changed:
+			frappe.throw(
+				_("{0} {1} is {2}: only a draft can be changed ({3})").format(
+					_(doc.doctype),
+					doc.name,
+					_(old_state),
+					", ".join(_(doc.meta.get_label(f)) for f in changed),
+				),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)

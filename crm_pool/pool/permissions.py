@@ -5,22 +5,28 @@ Scopes, by the user's roles:
 - all: Administrator, System Manager, Pool Manager; and, for Lead and Customer only, the roles whose
   ERPNext work needs every customer (accounts, stock, purchasing);
 - team: Sales Manager — the customers of the pools the manager belongs to, plus their own;
-- own: Sales User — the customers they own or collaborate on, the Leads/Customers they created, and,
-  for Pool Customer only, the in-pool customers of their pools (whose contact fields are masked:
+- own: Sales User — the customers they own or collaborate on, the Leads/Customers they created while
+  nobody owns them and they are not in the pool (a lead waiting for review), and, for Pool Customer only, the in-pool customers of their pools (whose contact fields are masked:
   Pool Customer holds masked copies only; full values stay on the Lead/Customer, which the user
   cannot read until they own it);
 - none of those roles: role permissions alone decide (this module adds nothing).
 
-A sales user changes (writes) only the Leads/Customers they own or created, or collaborate on with
-Read/Write access; a Read collaborator only reads (`party_change_condition`).
+A sales user changes (writes) only the Leads/Customers they own or created (while unowned and out of
+the pool), or collaborate on with Read/Write access; a Read collaborator only reads
+(`party_change_condition`); only the owner shares. Access ends with ownership: the creator's access
+ends once the party has an owner or enters the pool, and Frappe's shares and assignments of a party
+are removed whenever its owner changes (`mirror.revoke_access_select`). A share cannot open a party
+nobody owns: Frappe grants on a share even when `has_permission` says no, so such shares are refused
+when made (`guard_share`) and removed when a party loses its owner.
 """
 
 from __future__ import annotations
 
 import frappe
+from frappe import _
 
 from crm_pool.pool.ownership import user_pools
-from crm_pool.pool.status import IN_POOL, READ_WRITE
+from crm_pool.pool.status import HAS_OWNER, IN_POOL, READ_WRITE
 
 ALL, TEAM, OWN, UNRESTRICTED = "all", "team", "own", "unrestricted"
 ALL_ROLES = {"System Manager", "Pool Manager"}
@@ -83,12 +89,23 @@ def party_condition(doctype: str, user: str) -> str:
 	u = frappe.db.escape(user)
 	visible_pcs = f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE pc.{link} IS NOT NULL AND "
 	own = (
-		f"{table}.{owner_field} = {u} OR {table}.owner = {u} OR {table}.name IN "
+		f"{table}.{owner_field} = {u} OR {creator_condition(doctype, user)} OR {table}.name IN "
 		f"({visible_pcs} pc.name IN ({_collaborating(user)}))"
 	)
 	if where == TEAM:
 		return f"({own} OR {table}.name IN ({visible_pcs} pc.pool IN ({_in(user_pools(user))})))"
 	return f"({own})"
+
+
+def creator_condition(doctype: str, user: str) -> str:
+	"""The Leads or Customers `user` created that nobody owns yet and that are not in the pool (a
+	draft or a lead waiting for review), as SQL: the creator's access ends with ownership."""
+	table = f"`tab{doctype}`"
+	link = "lead" if doctype == "Lead" else "customer"
+	return (
+		f"({table}.owner = {frappe.db.escape(user)} AND NOT EXISTS (SELECT 1 FROM `tabPool Customer` pcc "
+		f"WHERE pcc.{link} = {table}.name AND (pcc.owned_by IS NOT NULL OR pcc.status = '{IN_POOL}')))"
+	)
 
 
 def pool_customer_query(user: str | None = None) -> str:
@@ -131,6 +148,10 @@ def has_party_permission(doc, ptype: str | None = None, user: str | None = None,
 		return None
 	if not _visible(doc.doctype, doc.name, party_condition(doc.doctype, user)):
 		return False
+	if ptype == "share" and scope(user, doc.doctype) == OWN:
+		# only the owner shares (collaborators are the pool's way to work together)
+		owner_field = "lead_owner" if doc.doctype == "Lead" else "account_manager"
+		return None if doc.get(owner_field) == user else False
 	if ptype in CHANGE_PTYPES and scope(user, doc.doctype) == OWN:
 		may_change = _visible(doc.doctype, doc.name, party_change_condition(doc.doctype, user, ptype))
 		return None if may_change else False
@@ -138,7 +159,7 @@ def has_party_permission(doc, ptype: str | None = None, user: str | None = None,
 
 
 # What a sales user may do to a Lead/Customer they can see beyond reading it: write (and submit,
-# cancel) if they own it, created it, or collaborate on it with Read/Write access; delete only if
+# cancel) if they own it, created it (while unowned and out of the pool), or collaborate on it with Read/Write access; delete only if
 # they own or created it. A Read collaborator reads.
 CHANGE_PTYPES = ("write", "submit", "cancel", "amend", "delete")
 
@@ -149,7 +170,7 @@ def party_change_condition(doctype: str, user: str, ptype: str) -> str:
 	owner_field = "lead_owner" if doctype == "Lead" else "account_manager"
 	link = "lead" if doctype == "Lead" else "customer"
 	u = frappe.db.escape(user)
-	own = f"{table}.{owner_field} = {u} OR {table}.owner = {u}"
+	own = f"{table}.{owner_field} = {u} OR {creator_condition(doctype, user)}"
 	if ptype == "delete":
 		return f"({own})"
 	writers = (
@@ -168,3 +189,39 @@ def has_pool_log_permission(doc, ptype: str | None = None, user: str | None = No
 	if not condition or (doc.pool_customer and _visible("Pool Customer", doc.pool_customer, condition)):
 		return None
 	return False
+
+
+class ShareRefusedError(frappe.PermissionError):
+	"""A Frappe share that would open a customer to someone the pool's rules keep out."""
+
+
+def guard_share(doc, method=None) -> None:
+	"""DocShare validate. Frappe grants access on a share even when this app's `has_permission` says
+	no, so a share must never open what the pool keeps closed: pool customers are not shared
+	(collaborators are), nor are Leads/Customers nobody owns (in the pool, waiting for review,
+	invalid), nor any of them with everyone. An owner's share ends with their ownership
+	(`mirror.revoke_access_select`)."""
+	if doc.share_doctype == "Pool Customer":
+		frappe.throw(
+			_("Pool customers are not shared: the owner or a manager adds a collaborator"), ShareRefusedError
+		)
+	if doc.share_doctype not in ("Lead", "Customer"):
+		return
+	link = "lead" if doc.share_doctype == "Lead" else "customer"
+	status = frappe.db.get_value("Pool Customer", {link: doc.share_name}, "status")
+	if not status:
+		return  # not a pool customer: Frappe's rules
+	if doc.everyone:
+		frappe.throw(
+			_("{0} {1} cannot be shared with everyone: add collaborators instead").format(
+				_(doc.share_doctype), doc.share_name
+			),
+			ShareRefusedError,
+		)
+	if status not in HAS_OWNER:
+		frappe.throw(
+			_("{0} {1} has no owner and cannot be shared: it is claimed or assigned first").format(
+				_(doc.share_doctype), doc.share_name
+			),
+			ShareRefusedError,
+		)

@@ -158,6 +158,7 @@ def recycle_due(now: datetime | str | None = None) -> dict:
 				""",
 				{"in_pool": IN_POOL, "now": now, "user": frappe.session.user},
 			)
+			mirror.revoke_access_select(where, {})  # shares and assignments end with ownership
 			owners = _notify_owners(
 				DUE_TABLE, _recycled_message, "/app/pool-log?action=Recycle&from_user={owner}"
 			)

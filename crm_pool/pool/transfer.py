@@ -4,7 +4,9 @@ An **Ownership Transfer** moves customers from one owner to another owner, or ba
 reason (its trigger: 离职 leaving, 岗位调整 role change, 客户要求 customer request, 组织调整
 reorganization, 业绩评估 results). It goes through the Workflow "Ownership Transfer" (Draft → Pending
 Approval → Approved / Rejected, or Cancelled); nobody decides on a transfer they asked for, give or
-receive. Approval (`execute`, the document's on_submit) happens in one transaction and set-based,
+receive. Its state changes only through the Workflow's actions (a transfer posted or saved with
+docstatus 1 or a hand-set status is refused) and its content is frozen once it leaves Draft
+(`ownership.check_workflow_change`). Approval (`execute`, the document's on_submit) happens in one transaction and set-based,
 however many customers move:
 
 - the customers: selected lines, or every customer the from-owner owns at that moment;
@@ -53,6 +55,17 @@ DRAFT, PENDING, APPROVED, REJECTED, CANCELLED = (
 	"Cancelled",
 )
 OPEN_STATES = (DRAFT, PENDING)
+# What a transfer moves, where and why: frozen once it leaves Draft.
+CONTENT_FIELDS = (
+	"trigger",
+	"reason",
+	"from_owner",
+	"to_pool",
+	"to_owner",
+	"override_cap",
+	"all_customers",
+	"handover_notes",
+)
 DECIDED_STATES = (APPROVED, REJECTED)
 WORKFLOW = "Ownership Transfer"
 
@@ -82,6 +95,8 @@ def validate(doc: Document) -> None:
 	before = doc.get_doc_before_save()
 	if before and before.status in (REJECTED, CANCELLED):
 		frappe.throw(_("This transfer is {0} and can no longer be changed").format(_(before.status)))
+	# state only through the Workflow's actions, content frozen once submitted for approval
+	ownership.check_workflow_change(doc, before, "status", CONTENT_FIELDS, "customers", DRAFT)
 	if doc.is_new():
 		doc.requested_by = doc.requested_by or frappe.session.user
 	manager = ownership.is_manager()
