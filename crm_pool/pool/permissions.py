@@ -6,10 +6,13 @@ Scopes, by the user's roles:
   ERPNext work needs every customer (accounts, stock, purchasing);
 - team: Sales Manager — the customers of the pools the manager belongs to, plus their own;
 - own: Sales User — the customers they own or collaborate on, the Leads/Customers they created while
-  nobody owns them and they are not in the pool (a lead waiting for review), and, for Pool Customer only, the in-pool customers of their pools (whose contact fields are masked:
-  Pool Customer holds masked copies only; full values stay on the Lead/Customer, which the user
-  cannot read until they own it);
-- none of those roles: role permissions alone decide (this module adds nothing).
+  nobody owns them and they are not in the pool (a lead waiting for review), and, for Pool Customer
+  only, the in-pool customers of their pools (whose contact fields are masked: Pool Customer holds
+  masked copies only; full values stay on the Lead/Customer, which the user cannot read until they
+  own it). Other desk users (System Users without these roles) get the same scope on every doctype
+  but Pool Customer: each of them has ERPNext's "Desk User" role, which reads every Lead;
+- none of those (website users; any user on Pool Customer without a sales role): role permissions
+  alone decide (this module adds nothing).
 
 A sales user changes (writes) only the Leads/Customers they own or created (while unowned and out of
 the pool), or collaborate on with Read/Write access; a Read collaborator only reads
@@ -50,6 +53,9 @@ def scope(user: str, doctype: str) -> str:
 	if "Sales Manager" in roles:
 		return TEAM
 	if "Sales User" in roles:
+		return OWN
+	if doctype != "Pool Customer" and frappe.get_cached_value("User", user, "user_type") == "System User":
+		# Any other staff: every desk user has ERPNext's "Desk User" role, which reads every Lead.
 		return OWN
 	return UNRESTRICTED
 
