@@ -6,7 +6,9 @@ paths, does see them (the positive control: the test can fail).
 Roles (none of them may read salesperson A's customers):
 - stranger: a sales user in A's pool who owns nothing of it (sees the in-pool customers masked);
 - reader: a sales user with Read access as collaborator on another customer of the pool (B's);
-- manager: the Sales Manager of another pool.
+- manager: the Sales Manager of another pool;
+- staff: a colleague of another department, a desk user without any sales role (every desk user has
+  ERPNext's "Desk User" role, which reads every Lead).
 
 The data is committed (a real `frappe serve` answers the REST cells) and removed afterwards.
 """
@@ -30,7 +32,7 @@ from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool
 from tests.recycle_helpers import make_opportunity, make_quotation
 
-ROLES = ("stranger", "reader", "manager")
+ROLES = ("stranger", "reader", "manager", "staff")
 DOCTYPES = (
 	"Lead",
 	"Customer",
@@ -80,6 +82,8 @@ def world(site):
 	w.users = {r: new_user("Sales User", password=PASSWORD) for r in ("a", "b", "stranger", "reader")}
 	w.users["manager"] = new_user("Sales User", "Sales Manager", password=PASSWORD)
 	w.users["pool_manager"] = new_user("Pool Manager", password=PASSWORD)
+	w.users["staff"] = new_user("Employee", password=PASSWORD)
+	assert frappe.db.get_value("User", w.users["staff"], "user_type") == "System User"
 	u = w.users
 	w.pool = make_pool(members=[u["a"], u["b"], u["stranger"], u["reader"]])
 	w.other_pool = make_pool(admins=[u["manager"]])
