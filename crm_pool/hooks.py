@@ -103,3 +103,7 @@ for _doctype in ("Opportunity", "Quotation", "Event", "Communication"):
 
 # --- allocation (分配): requests (申请) with their Workflow, and manager allocation (调配) -----------
 doctype_list_js = {"Pool Customer": "public/js/pool_board_allocation.js"}
+
+# --- issue 8 · inputs: no tracebacks to users (crm_pool.setup.errors); arguments of whitelisted
+# methods and free text are checked in crm_pool.pool.inputs ------------------------------------------
+before_request = ["crm_pool.setup.errors.hide_traceback"]
