@@ -17,6 +17,7 @@ from frappe import _
 from frappe.utils import add_days, get_fullname, getdate, now_datetime
 
 from crm_pool.pool import followup, mirror, rules
+from crm_pool.pool.inputs import clean_text
 from crm_pool.pool.log import insert_logs_select, log_change
 from crm_pool.pool.status import (
 	ASSIGN,
@@ -345,7 +346,7 @@ def lock(pool_customer: str, reason: str) -> frappe._dict:
 	frappe.db.sql(
 		"""UPDATE `tabPool Customer` SET status = %s, lock_reason = %s, recycle_due_at = NULL,
 		reminder_sent_at = NULL, modified = %s, modified_by = %s WHERE name = %s""",
-		(LOCKED, reason.strip(), now_datetime(), frappe.session.user, pc.name),
+		(LOCKED, clean_text(reason.strip()), now_datetime(), frappe.session.user, pc.name),
 	)
 	log_change(
 		pc.name,
