@@ -29,9 +29,9 @@ from frappe.translate import get_user_lang
 from frappe.utils import escape_html, get_fullname, now_datetime
 
 from crm_pool.pool import followup, ownership
-from crm_pool.pool.inputs import clean_text
 from crm_pool.pool.notify import notify
 from crm_pool.pool.status import HAS_OWNER, READ, READ_WRITE
+from crm_pool.pool.text import clean_text
 from crm_pool.setup.roles import MANAGER_ROLES, POOL_MANAGER, SALES_MANAGER, SALES_USER
 
 DOCTYPE = "Ownership Conflict"

@@ -15,15 +15,19 @@ import json
 import frappe
 from frappe import _
 from frappe.exceptions import FrappeTypeError
-from frappe.utils.html_utils import clean_html, sanitize_html
+from frappe.utils.html_utils import sanitize_html
+
+from crm_pool.pool.ownership import PoolRuleError
+from crm_pool.pool.text import clean_text
 
 MAX_NAME = 140  # a document name (VARCHAR(140))
 MAX_REASON = 1000  # a reason or a note (Small Text)
 MAX_NOTES = 20000  # hand-over notes (Text Editor)
 
 
-class InvalidArgument(frappe.ValidationError):
-	"""An argument of a whitelisted method is missing, of the wrong type or out of range (HTTP 417)."""
+class InvalidArgument(PoolRuleError):
+	"""An argument of a whitelisted method is missing, of the wrong type or out of range (HTTP 417,
+	as every refusal of a pool rule)."""
 
 
 def api_method(methods: list[str] | None = None):
@@ -85,13 +89,6 @@ def text(value, label: str, *, required: bool = False, max_length: int = MAX_REA
 			_("{0} is too long: at most {1} characters").format(_(label), max_length), InvalidArgument
 		)
 	return clean_text(value)
-
-
-def clean_text(value: str | None) -> str | None:
-	"""Plain text kept as it is; text with HTML in it reduced to inert formatting."""
-	if not value or not isinstance(value, str) or ("<" not in value and ">" not in value):
-		return value
-	return clean_html(value).strip()
 
 
 def rich_text(value, label: str, *, max_length: int = MAX_NOTES) -> str | None:

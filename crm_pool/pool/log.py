@@ -9,7 +9,7 @@ from __future__ import annotations
 import frappe
 from frappe.utils import now_datetime
 
-from crm_pool.pool.inputs import clean_text
+from crm_pool.pool.text import clean_text
 
 
 def log_change(

@@ -17,7 +17,6 @@ from frappe import _
 from frappe.utils import add_days, get_fullname, getdate, now_datetime
 
 from crm_pool.pool import followup, mirror, rules
-from crm_pool.pool.inputs import clean_text
 from crm_pool.pool.log import insert_logs_select, log_change
 from crm_pool.pool.status import (
 	ASSIGN,
@@ -38,6 +37,7 @@ from crm_pool.pool.status import (
 	UNLOCK,
 	owned_status,
 )
+from crm_pool.pool.text import clean_text
 from crm_pool.setup.roles import MANAGER_ROLES
 
 DIRECT_CLAIM = "Direct Claim"
