@@ -1,18 +1,21 @@
 """Whitelisted methods of crm_pool (the desk buttons call these; so may the REST API).
 
-Each checks the caller's permission and takes nothing from the client on trust: names are looked
-up, rules are checked in `crm_pool.pool.ownership` under row locks, and a refusal is a clear,
-translated message that writes nothing.
-"""
+Each checks the caller's permission and takes nothing from the client on trust: arguments are
+checked against the annotations and by `crm_pool.pool.inputs` (type, range, length; free text made
+inert), names are looked up, rules are checked in `crm_pool.pool.ownership` under row locks, and a
+refusal is a clear, translated message that writes nothing.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the annotations must stay real types for the argument
+validation of `inputs.api_method` (string annotations are not validated).
+"""
 
 import json
 
 import frappe
 from frappe import _
 
-from crm_pool.pool import intake, ownership
+from crm_pool.pool import inputs, intake, ownership
+from crm_pool.pool.inputs import api_method
 
 MAX_BATCH = 200
 
@@ -22,8 +25,8 @@ def _pool_customer(name: str, for_claim: bool = False) -> str:
 	of one of the caller's pools will do: if someone else took it meanwhile, the claim says so."""
 	if not name or not isinstance(name, str):
 		frappe.throw(_("Please choose a pool customer"), ownership.PoolRuleError)
-	if not frappe.db.exists("Pool Customer", name):
-		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+	if len(name) > inputs.MAX_NAME or not frappe.db.exists("Pool Customer", name):
+		frappe.throw(_("Pool customer {0} does not exist").format(name[:40]), frappe.DoesNotExistError)
 	if for_claim and frappe.db.get_value("Pool Customer", name, "pool") in ownership.user_pools():
 		return name
 	frappe.get_doc("Pool Customer", name).check_permission("read")
@@ -31,18 +34,7 @@ def _pool_customer(name: str, for_claim: bool = False) -> str:
 
 
 def _names(names) -> list[str]:
-	if isinstance(names, str):
-		try:
-			names = json.loads(names)
-		except ValueError:
-			names = [names]
-	if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-		frappe.throw(_("Please choose one or more pool customers"), ownership.PoolRuleError)
-	if len(names) > MAX_BATCH:
-		frappe.throw(
-			_("Please choose at most {0} customers at a time").format(MAX_BATCH), ownership.PoolRuleError
-		)
-	return list(dict.fromkeys(names))
+	return inputs.names(names, "Pool Customers", MAX_BATCH)
 
 
 def _only_sales() -> None:
@@ -51,7 +43,7 @@ def _only_sales() -> None:
 		frappe.throw(_("Only sales staff may claim customers"), frappe.PermissionError)
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def claim(pool_customer: str) -> dict:
 	"""领取 one customer; returns its new state."""
 	_only_sales()
@@ -59,8 +51,8 @@ def claim(pool_customer: str) -> dict:
 	return pool_status(pool_customer)
 
 
-@frappe.whitelist(methods=["POST"])
-def claim_many(pool_customers) -> dict:
+@api_method(methods=["POST"])
+def claim_many(pool_customers: list[str] | str) -> dict:
 	"""领取 several customers at once, as far as the rules allow: each succeeds or fails on its own
 	(a savepoint per customer), and the result says which and why. Their pools are locked first and
 	the customers claimed by (pool, name), the global lock order of bulk actions (no deadlock
@@ -80,36 +72,40 @@ def claim_many(pool_customers) -> dict:
 	return {"claimed": claimed, "refused": refused}
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def release(pool_customer: str, reason: str) -> dict:
 	"""释放 to the pool, with a reason (owner or manager)."""
+	reason = inputs.text(reason, "Reason", required=True)
 	ownership.release(_pool_customer(pool_customer), reason)
 	return pool_status(pool_customer)
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def assign(pool_customer: str, user: str, reason: str | None = None) -> dict:
 	"""分配 by a pool admin or manager."""
-	if not user or not frappe.db.exists("User", user):
+	if len(user) > inputs.MAX_NAME or not frappe.db.exists("User", user):
 		frappe.throw(_("Please choose a user to assign to"), ownership.PoolRuleError)
+	reason = inputs.text(reason, "Reason")
 	ownership.assign(_pool_customer(pool_customer), user, reason)
 	return pool_status(pool_customer)
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def lock(pool_customer: str, reason: str) -> dict:
 	"""锁定 (exempt from recycling), by a pool admin or manager."""
+	reason = inputs.text(reason, "Reason", required=True)
 	ownership.lock(_pool_customer(pool_customer), reason)
 	return pool_status(pool_customer)
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def unlock(pool_customer: str, reason: str | None = None) -> dict:
+	reason = inputs.text(reason, "Reason")
 	ownership.unlock(_pool_customer(pool_customer), reason)
 	return pool_status(pool_customer)
 
 
-@frappe.whitelist()
+@api_method()
 def pool_status(
 	pool_customer: str | None = None, doctype: str | None = None, name: str | None = None
 ) -> dict:
@@ -118,6 +114,7 @@ def pool_status(
 	if not pool_customer:
 		if doctype not in ("Lead", "Customer", "Prospect") or not name:
 			frappe.throw(_("Please give a pool customer, or a Lead/Customer"), ownership.PoolRuleError)
+		inputs.existing(doctype, name)
 		frappe.get_doc(doctype, name).check_permission("read")
 		pool_customer = frappe.db.get_value("Pool Customer", {"party_type": doctype, "party": name}) or (
 			frappe.db.get_value("Pool Customer", {doctype.lower(): name}) if doctype != "Prospect" else None
@@ -201,29 +198,33 @@ MAX_ALLOCATE = 20000  # customers in one allocation
 FILTER_FIELDS = ("territory", "customer_group", "industry", "grade")
 
 
-def _json_list(value) -> list[str]:
+def _json_list(value, label: str, maximum: int) -> list[str]:
+	"""Names as a list, a JSON list or comma-separated text; empty is []."""
+	if isinstance(value, str):
+		value = value.strip()
+		if value.startswith("["):
+			try:
+				value = json.loads(value)
+			except ValueError:
+				frappe.throw(_("Please choose one or more {0}").format(_(label)), inputs.InvalidArgument)
+		else:
+			value = [v.strip() for v in value.split(",") if v.strip()]
 	if not value:
 		return []
-	if isinstance(value, str):
-		try:
-			value = json.loads(value)
-		except ValueError:
-			value = [v.strip() for v in value.split(",")]
-	if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-		frappe.throw(_("Please give a list of names"), ownership.PoolRuleError)
-	return [v for v in value if v]
+	return inputs.names(value, label, maximum)
 
 
 def _pool_batch(pool: str | None, filters) -> list[str]:
 	"""The in-pool customers of `pool` matching `filters` (territory, customer_group, industry,
 	grade; the territory with the territories under it), most valuable and longest waiting first."""
-	if not pool or not frappe.db.exists("Customer Pool", pool):
+	if not pool or len(pool) > inputs.MAX_NAME or not frappe.db.exists("Customer Pool", pool):
 		frappe.throw(_("Please choose a pool"), ownership.PoolRuleError)
 	if not ownership.can_manage(pool):
 		frappe.throw(_("Only a pool admin or a manager may allocate customers"), frappe.PermissionError)
-	filters = frappe.parse_json(filters) if isinstance(filters, str) else (filters or {})
-	if not isinstance(filters, dict):
-		frappe.throw(_("Invalid filters"), ownership.PoolRuleError)
+	filters = inputs.mapping(filters, "Filters")
+	for key in FILTER_FIELDS:
+		if filters.get(key) is not None and not isinstance(filters[key], str):
+			frappe.throw(_("Invalid {0}").format(_("Filters")), inputs.InvalidArgument)
 	conditions, values = (
 		["pc.pool = %(pool)s", "pc.status = %(in_pool)s"],
 		{"pool": pool, "in_pool": "In Pool"},
@@ -238,7 +239,7 @@ def _pool_batch(pool: str | None, filters) -> list[str]:
 				)
 			else:
 				conditions.append(f"pc.{key} = %({key})s")
-	limit = min(frappe.utils.cint(filters.get("limit")) or MAX_ALLOCATE, MAX_ALLOCATE)
+	limit = inputs.limit(filters.get("limit"), "At Most", MAX_ALLOCATE, default=MAX_ALLOCATE)
 	return frappe.db.sql_list(
 		f"""SELECT pc.name FROM `tabPool Customer` pc WHERE {" AND ".join(conditions)}
 		ORDER BY FIELD(pc.grade, 'A', 'B', 'C') = 0, FIELD(pc.grade, 'A', 'B', 'C'), pc.pool_entered_at, pc.name
@@ -247,40 +248,55 @@ def _pool_batch(pool: str | None, filters) -> list[str]:
 	)
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def allocate(
-	pool_customers=None, strategy: str | None = None, members=None, dry_run=0, pool=None, filters=None
+	pool_customers: list[str] | str | None = None,
+	strategy: str | None = None,
+	members: list[str] | str | None = None,
+	dry_run: bool | int = 0,
+	pool: str | None = None,
+	filters: dict | str | None = None,
 ) -> dict:
 	"""调配 by a pool admin or manager: the given pool customers, or the in-pool customers of `pool`
 	matching `filters`, to `members` (default: the pool's) by `strategy` (default: the pool's).
 	`dry_run` returns the plan (who gets what, and why) without writing. Large batches run in the
 	background (the result says `queued`)."""
-	names = _json_list(pool_customers) if pool_customers else _pool_batch(pool, filters)
+	from crm_pool.pool import allocation
+
+	dry_run = inputs.flag(dry_run, "dry_run")
+	if strategy and strategy not in allocation.STRATEGIES:
+		frappe.throw(_("Unknown allocation strategy {0}").format(strategy[:40]), inputs.InvalidArgument)
+	members = _json_list(members, "Pool Members", MAX_ALLOCATE) or None
+	if members:
+		for member in members:
+			inputs.existing("User", member, "User")
+	names = (
+		_json_list(pool_customers, "Pool Customers", MAX_ALLOCATE)
+		if pool_customers
+		else _pool_batch(pool, filters)
+	)
 	if not names:
 		frappe.throw(_("No customers of the pool match"), ownership.PoolRuleError)
 	if len(names) > MAX_ALLOCATE:
 		frappe.throw(
 			_("Please allocate at most {0} customers at a time").format(MAX_ALLOCATE), ownership.PoolRuleError
 		)
-	from crm_pool.pool import allocation
-
 	batch_pool = allocation.pool_of(list(dict.fromkeys(names)))
 	if not ownership.can_manage(batch_pool):
 		frappe.throw(_("Only a pool admin or a manager may allocate customers"), frappe.PermissionError)
-	members = _json_list(members) or None
-	if not frappe.utils.cint(dry_run) and len(names) > allocation.ENQUEUE_ABOVE:
+	if not dry_run and len(names) > allocation.ENQUEUE_ABOVE:
 		return allocation.enqueue_allocation(names, strategy or None, members)
-	result = allocation.allocate(names, strategy or None, members, dry_run=bool(frappe.utils.cint(dry_run)))
+	result = allocation.allocate(names, strategy or None, members, dry_run=bool(dry_run))
 	return result.as_dict(limit=PREVIEW_ROWS)
 
 
-@frappe.whitelist()
+@api_method()
 def allocation_settings(pool: str) -> dict:
 	"""What the allocation dialog offers for `pool`: its strategy and its members with their
 	numbers (for pool admins and managers)."""
 	from crm_pool.pool import allocation
 
-	if not pool or not frappe.db.exists("Customer Pool", pool):
+	if len(pool) > inputs.MAX_NAME or not frappe.db.exists("Customer Pool", pool):
 		frappe.throw(_("Please choose a pool"), ownership.PoolRuleError)
 	if not ownership.can_manage(pool):
 		frappe.throw(_("Only a pool admin or a manager may allocate customers"), frappe.PermissionError)
@@ -306,21 +322,29 @@ def allocation_settings(pool: str) -> dict:
 	}
 
 
-@frappe.whitelist(methods=["POST"])
-def request_allocation(pool_customers, reason: str, expected_resources: str | None = None, submit=1) -> dict:
+@api_method(methods=["POST"])
+def request_allocation(
+	pool_customers: list[str] | str,
+	reason: str,
+	expected_resources: str | None = None,
+	submit: bool | int = 1,
+) -> dict:
 	"""申请: the current user applies for pool customers (one pool), with a reason; the request goes
 	to the approvers unless `submit` is 0 (then it stays a draft)."""
 	_only_sales()
 	from crm_pool.pool import allocation_request
 
 	names = _names(pool_customers)
+	reason = inputs.text(reason, "Reason for Request", required=True)
+	expected_resources = inputs.text(expected_resources, "Expected Resources")
+	submit = inputs.flag(submit, "submit")
 	for name in names:
 		_pool_customer(name, for_claim=True)
-	doc = allocation_request.create(names, reason, expected_resources, submit=bool(frappe.utils.cint(submit)))
+	doc = allocation_request.create(names, reason, expected_resources, submit=bool(submit))
 	return _request_state(doc)
 
 
-@frappe.whitelist(methods=["POST"])
+@api_method(methods=["POST"])
 def allocation_request_action(name: str, action: str, note: str | None = None) -> dict:
 	"""Apply a Workflow action (Submit for Approval, Approve, Reject, Cancel) to an allocation
 	request, with an optional note from the approver. The Workflow checks the role; the request's
@@ -329,15 +353,14 @@ def allocation_request_action(name: str, action: str, note: str | None = None) -
 
 	from crm_pool.pool import allocation_request
 
-	if not name or not frappe.db.exists(allocation_request.DOCTYPE, name):
-		frappe.throw(_("Allocation request {0} does not exist").format(name), frappe.DoesNotExistError)
+	if len(name) > inputs.MAX_NAME or not frappe.db.exists(allocation_request.DOCTYPE, name):
+		frappe.throw(_("Allocation request {0} does not exist").format(name[:40]), frappe.DoesNotExistError)
 	frappe.get_doc(allocation_request.DOCTYPE, name).check_permission("read")
-	if note and note.strip():
+	note = inputs.text(note, "Approver's Note")
+	if note:
 		# apply_workflow reads the request from the database: the note goes there first, in the
 		# same transaction (undone with the action if the action is refused)
-		frappe.db.set_value(
-			allocation_request.DOCTYPE, name, "decision_note", note.strip(), update_modified=False
-		)
+		frappe.db.set_value(allocation_request.DOCTYPE, name, "decision_note", note, update_modified=False)
 	doc = apply_workflow(frappe.get_doc(allocation_request.DOCTYPE, name), action)
 	return _request_state(doc)
 

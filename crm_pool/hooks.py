@@ -217,3 +217,6 @@ for _doctype in ("Lead", "Customer"):
 doc_events.setdefault("DocShare", {}).setdefault("validate", []).append(
 	"crm_pool.pool.permissions.guard_share"
 )
+# --- issue 8 · inputs: no tracebacks to users (crm_pool.setup.errors); arguments of whitelisted
+# methods and free text are checked in crm_pool.pool.inputs ------------------------------------------
+before_request = [*before_request, "crm_pool.setup.errors.hide_traceback"]

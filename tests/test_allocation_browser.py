@@ -10,7 +10,13 @@ import pytest
 
 from crm_pool.setup.roles import POOL_MANAGER, SALES_USER
 from tests.conftest import new_user, real_commit
-from tests.test_browser import PASSWORD, browser, login  # noqa: F401 (the browser fixture)
+from tests.test_browser import (  # noqa: F401 (the browser fixture)
+	PASSWORD,
+	WAIT,
+	browser,
+	login,
+	wait_for_list,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +60,15 @@ def test_a_manager_previews_and_allocates_from_the_pool_board(web_server, browse
 	from selenium.webdriver.support import expected_conditions as ec
 	from selenium.webdriver.support.ui import WebDriverWait
 
-	wait = WebDriverWait(browser, 60)
+	wait = WebDriverWait(browser, WAIT)
 	login(browser, wait, web_server, board.manager)
 	browser.get(f"{web_server}/app/pool-customer?pool={urllib.parse.quote(board.pool)}")
+	wait_for_list(wait, "Pool Customer", 4)  # the board, filtered on the pool
 	wait.until(ec.element_to_be_clickable((By.XPATH, "//button[normalize-space()='从公海调配']"))).click()
 	dialog = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".modal.show")))
-	wait.until(lambda d: "公海中有" in dialog.text)  # the pool's settings loaded
+	# the dialog is for the board's pool, and the pool's settings loaded
+	assert browser.execute_script("return cur_dialog.get_value('pool')") == board.pool
+	wait.until(lambda d: "公海中有" in dialog.text)
 	dialog.find_element(By.CSS_SELECTOR, ".btn-modal-primary").click()  # 预览
 	wait.until(lambda d: "4 个分配给成员" in dialog.text)
 	assert "轮询：轮到" in dialog.text
@@ -79,7 +88,7 @@ def test_a_salesperson_applies_from_the_pool_customer_form(web_server, browser, 
 	from selenium.webdriver.support.ui import WebDriverWait
 
 	user, pc = board.sales[0], board.pcs[0]
-	wait = WebDriverWait(browser, 60)
+	wait = WebDriverWait(browser, WAIT)
 	login(browser, wait, web_server, user)
 	browser.get(f"{web_server}/app/pool-customer/{pc}")
 	item = f'[data-label="{urllib.parse.quote("申请分配")}"]'
@@ -121,7 +130,7 @@ def test_a_manager_approves_a_request_in_the_form_and_sees_each_lines_result(web
 	frappe.set_user("Administrator")
 	real_commit()
 
-	wait = WebDriverWait(browser, 60)
+	wait = WebDriverWait(browser, WAIT)
 	login(browser, wait, web_server, board.manager)
 	browser.get(f"{web_server}/app/pool-allocation-request/{name}")
 	wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".form-layout")))

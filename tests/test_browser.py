@@ -13,6 +13,9 @@ from tests.conftest import new_user, real_commit
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Browser!2026"
+# Bound of every wait on the page's own state (never a fixed sleep): generous, so that the tests
+# hold on a loaded 2-core machine where a desk page can take tens of seconds to build.
+WAIT = 180
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ def browser():
 	):
 		options.add_argument(arg)
 	driver = webdriver.Chrome(service=Service(driver_path), options=options)
-	driver.set_page_load_timeout(60)
+	driver.set_page_load_timeout(WAIT)
 	yield driver
 	driver.quit()
 
@@ -56,7 +59,7 @@ def test_sales_user_logs_in_and_opens_the_workspace(web_server, browser, committ
 	user = new_user(SALES_USER, language="zh", password=PASSWORD)
 	committed("User", user)
 
-	wait = WebDriverWait(browser, 60)
+	wait = WebDriverWait(browser, WAIT)
 	browser.get(web_server + "/login")
 	wait.until(ec.visibility_of_element_located((By.ID, "login_email"))).send_keys(user)
 	browser.find_element(By.ID, "login_password").send_keys(PASSWORD)
@@ -86,6 +89,21 @@ def login(browser, wait, url: str, user: str) -> None:
 	browser.find_element(By.ID, "login_password").send_keys(PASSWORD)
 	browser.find_element(By.CSS_SELECTOR, ".btn-login").click()
 	wait.until(lambda d: "/app" in d.current_url)
+	wait.until(lambda d: d.execute_script("return !!(window.frappe && frappe.session && frappe.boot)"))
+
+
+def wait_for_list(wait, doctype: str, rows: int | None = None) -> None:
+	"""Until the desk shows the list of `doctype` loaded (with `rows` rows, when given) and idle."""
+	wait.until(
+		lambda d: d.execute_script(
+			"""const [doctype, rows] = arguments;
+			return !!(window.cur_list && cur_list.doctype === doctype && cur_list.data
+				&& (rows === null || cur_list.data.length === rows)
+				&& !$(".freeze-message-container:visible").length && !frappe.request.ajax_count);""",
+			doctype,
+			rows,
+		)
+	)
 
 
 @pytest.fixture
@@ -110,9 +128,10 @@ def test_sales_user_claims_from_the_pool_board(web_server, browser, board):
 	from selenium.webdriver.support import expected_conditions as ec
 	from selenium.webdriver.support.ui import WebDriverWait
 
-	wait = WebDriverWait(browser, 60)
+	wait = WebDriverWait(browser, WAIT)
 	login(browser, wait, web_server, board.user)
 	browser.get(f"{web_server}/app/pool-customer?pool={urllib.parse.quote(board.pool)}")
+	wait_for_list(wait, "Pool Customer", 1)
 	button = wait.until(
 		ec.element_to_be_clickable((By.CSS_SELECTOR, f'button.btn-action[data-name="{board.pc}"]'))
 	)

@@ -10,7 +10,7 @@ import pytest
 
 from crm_pool.setup.roles import SALES_MANAGER, SALES_USER
 from tests.conftest import new_user, real_commit
-from tests.test_browser import PASSWORD, browser, login  # noqa: F401 (fixture)
+from tests.test_browser import PASSWORD, WAIT, browser, login  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def test_a_manager_makes_a_draft_transfer_with_the_wizard(web_server, browser, d
 	from selenium.webdriver.support import expected_conditions as ec
 	from selenium.webdriver.support.ui import WebDriverWait
 
-	wait = WebDriverWait(browser, 60)
+	wait = WebDriverWait(browser, WAIT)
 	login(browser, wait, web_server, desk.m)
 
 	# the Lead of a's customer: the pool group offers the transfer and the collaborator actions

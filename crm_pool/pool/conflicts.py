@@ -37,6 +37,7 @@ from frappe.utils import escape_html, get_fullname, now_datetime
 from crm_pool.pool import followup, ownership, rules
 from crm_pool.pool.notify import notify
 from crm_pool.pool.status import HAS_OWNER, READ, READ_WRITE
+from crm_pool.pool.text import clean_text
 from crm_pool.setup.roles import MANAGER_ROLES, POOL_MANAGER, SALES_MANAGER, SALES_USER
 
 DOCTYPE = "Ownership Conflict"
@@ -283,7 +284,7 @@ def resolve(name: str, resolution: str, note: str | None = None, access: str = R
 		)
 	if doc.status != OPEN:
 		frappe.throw(_("Ownership conflict {0} is already resolved").format(name), ownership.PoolRuleError)
-	note = (note or "").strip() or None
+	note = clean_text((note or "").strip()) or None
 	reason = _("Ownership conflict {0}: {1}").format(doc.name, note or _(resolution))
 	if resolution == TO_CLAIMANT:
 		transfer_to_claimant(doc, reason)

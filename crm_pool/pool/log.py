@@ -9,6 +9,8 @@ from __future__ import annotations
 import frappe
 from frappe.utils import now_datetime
 
+from crm_pool.pool.text import clean_text
+
 
 def log_change(
 	pool_customer: str,
@@ -37,7 +39,7 @@ def log_change(
 			"by_user": frappe.session.user,
 			"at": at or now_datetime(),
 			"rule": rule,
-			"reason": reason,
+			"reason": clean_text(reason),
 		}
 	)
 	doc.insert(ignore_permissions=True)
@@ -64,7 +66,9 @@ def insert_logs_select(
 	owner and reason) for the expressions to use; `reason_sql`, when given, replaces `reason`.
 	Returns the number of entries written.
 	"""
-	params = dict(values, _action=action, _by=frappe.session.user, _at=now_datetime(), _reason=reason)
+	params = dict(
+		values, _action=action, _by=frappe.session.user, _at=now_datetime(), _reason=clean_text(reason)
+	)
 	frappe.db.sql(
 		f"""
 		INSERT INTO `tabPool Log`

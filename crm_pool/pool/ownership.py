@@ -37,6 +37,7 @@ from crm_pool.pool.status import (
 	UNLOCK,
 	owned_status,
 )
+from crm_pool.pool.text import clean_text
 from crm_pool.setup.roles import MANAGER_ROLES
 
 DIRECT_CLAIM = "Direct Claim"
@@ -375,7 +376,7 @@ def lock(pool_customer: str, reason: str) -> frappe._dict:
 	frappe.db.sql(
 		"""UPDATE `tabPool Customer` SET status = %s, lock_reason = %s, recycle_due_at = NULL,
 		reminder_sent_at = NULL, modified = %s, modified_by = %s WHERE name = %s""",
-		(LOCKED, reason.strip(), now_datetime(), frappe.session.user, pc.name),
+		(LOCKED, clean_text(reason.strip()), now_datetime(), frappe.session.user, pc.name),
 	)
 	log_change(
 		pc.name,

@@ -9,7 +9,8 @@ DEFAULT_POOL = "默认公海"
 
 def after_install() -> None:
 	"""Create the app's role (fixtures are synced only after this hook) and give it to Administrator;
-	create the default pool and adopt the existing Leads and Customers into it."""
+	create the default pool and adopt the existing Leads and Customers into it; turn off tracebacks
+	in error responses."""
 	if not frappe.db.exists("Role", POOL_MANAGER):
 		frappe.get_doc({"doctype": "Role", "role_name": POOL_MANAGER, "desk_access": 1}).insert(
 			ignore_permissions=True
@@ -25,6 +26,10 @@ def after_install() -> None:
 	from crm_pool.pool.contact_access import allow_managers_to_read_access_log
 
 	allow_managers_to_read_access_log()
+
+	from crm_pool.setup.errors import disable_error_traceback
+
+	disable_error_traceback()  # users get translated messages, not the server's traceback
 
 
 def make_default_pool() -> str | None:

@@ -103,7 +103,7 @@ crm_pool.allocation_dialog = function (opts) {
 			a.pool_customers = selected;
 		} else {
 			a.pool = v.pool;
-			a.filters = { territory: v.territory, customer_group: v.customer_group, industry: v.industry, grade: v.grade, limit: v.limit };
+			a.filters = { territory: v.territory, customer_group: v.customer_group, industry: v.industry, grade: v.grade, limit: v.limit || null };
 		}
 		return a;
 	}

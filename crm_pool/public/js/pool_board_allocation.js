@@ -7,9 +7,23 @@
 	settings.onload = function (listview) {
 		previous_onload && previous_onload.call(this, listview);
 		const selected = () => listview.get_checked_items(true);
+		// The board's pool: its filter (standard filter field or filter list), else the filters the
+		// list took from the route and has not applied yet, else the route options or the URL
+		// (`/app/pool-customer?pool=...`) — the button may be used before the list has refreshed.
 		const pool_filter = () => {
-			const f = listview.filter_area.get().find((x) => x[1] === "pool" && x[2] === "=");
-			return f && f[3];
+			const from = (filters) => {
+				const f = (filters || []).find((x) => x[1] === "pool" && ["=", "like"].includes(x[2]) && x[3]);
+				return f && typeof f[3] === "string" ? f[3].replace(/^%|%$/g, "") : null;
+			};
+			const field = listview.page.fields_dict && listview.page.fields_dict.pool;
+			return (
+				(field && field.get_value()) ||
+				from(listview.filter_area && listview.filter_area.get()) ||
+				from(listview.filters) ||
+				(frappe.route_options && typeof frappe.route_options.pool === "string" && frappe.route_options.pool) ||
+				frappe.utils.get_query_params().pool ||
+				null
+			);
 		};
 		listview.page.add_actions_menu_item(__("Request Allocation"), () => {
 			const names = selected();
