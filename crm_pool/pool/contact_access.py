@@ -221,7 +221,12 @@ def guard_links(doc, method=None) -> None:
 	"""before_validate of Contact and Address: a sales user links (and keeps linked) only parties they
 	may change. Runs before ERPNext's validate copies the Contact's phone numbers into the Lead."""
 	user = frappe.session.user
-	if frappe.flags.in_install or frappe.flags.in_migrate or not _restricted(user, doc.doctype):
+	if (
+		frappe.flags.in_install
+		or frappe.flags.in_migrate
+		or doc.flags.ignore_permissions  # server code (ERPNext's own updates of a party's contact)
+		or not _restricted(user, doc.doctype)
+	):
 		return
 	for link in doc.get("links") or []:
 		if link.link_doctype not in PARTIES or not link.link_name:
