@@ -220,3 +220,8 @@ doc_events.setdefault("DocShare", {}).setdefault("validate", []).append(
 # --- issue 8 · inputs: no tracebacks to users (crm_pool.setup.errors); arguments of whitelisted
 # methods and free text are checked in crm_pool.pool.inputs ------------------------------------------
 before_request = [*before_request, "crm_pool.setup.errors.hide_traceback"]
+
+# --- issue 8 · reports: Script/Query Report rows naming a customer the user may not read are dropped
+# (Frappe filters report rows by User Permissions only; crm_pool.pool.report_guard) ------------------
+before_request = [*before_request, "crm_pool.pool.report_guard.install"]
+before_job = [*before_job, "crm_pool.pool.report_guard.install"]

@@ -498,3 +498,51 @@ def test_erpnext_methods_do_not_leak(world, role, method):
 	extra = {"party_type": "Customer"} if method == "get_party_details" else {}
 	response = _call(cmd, **{argument: world.names[doctype]}, **extra)
 	assert not leaked(world, response), f"{role} got {leaked(world, response)} through {cmd}"
+
+
+# --- reports: ERPNext's Script Reports read the tables themselves (crm_pool.pool.report_guard) -------
+
+
+def _report_filters(w) -> dict[str, dict]:
+	company = frappe.db.get_value("Lead", w.lead, "company") or frappe.db.get_single_value(
+		"Global Defaults", "default_company"
+	)
+	today = frappe.utils.today()
+	return {
+		"Lead Details": {"company": company, "from_date": frappe.utils.add_days(today, -1), "to_date": today},
+		"Prospects Engaged But Not Converted": {"lead_age": 1, "no_of_interaction": 0},
+		"Address And Contacts": {"party_type": "Customer"},
+		"Addresses And Contacts": {"reference_doctype": "Customer"},
+	}
+
+
+REPORTS = (
+	"Lead Details",
+	"Prospects Engaged But Not Converted",
+	"Address And Contacts",
+	"Addresses And Contacts",
+)
+
+
+def run_report(w, report: str) -> str:
+	return _call(
+		"frappe.desk.query_report.run",
+		report_name=report,
+		filters=json.dumps(_report_filters(w)[report]),
+		ignore_prepared_report=1,
+		are_default_filters=0,
+	)
+
+
+@pytest.mark.parametrize("report", REPORTS)
+@pytest.mark.parametrize("role", ROLES)
+def test_no_full_contact_leaks_through_reports(world, role, report):
+	frappe.set_user(world.users[role])
+	response = run_report(world, report)
+	assert not leaked(world, response), f"{role} got {leaked(world, response)} through report {report}"
+
+
+@pytest.mark.parametrize("report", ("Lead Details", "Address And Contacts"))
+def test_the_owner_sees_her_customers_in_reports(world, report):
+	frappe.set_user(world.users["a"])
+	assert leaked(world, run_report(world, report)), f"A sees none of her customers in {report}"
