@@ -120,7 +120,8 @@ doc_events["Customer Pool"]["on_update"] = [
 	"crm_pool.pool.intake.on_pool_masks_change",
 ]
 
-# --- contact data follows its party (issue 8): Contact, Address, Opportunity, Quotation, Prospect --
+# --- contact data follows its party (issue 8): Contact, Address, Opportunity, Quotation, Prospect,
+# and the selling documents that copy a Customer's contact (Sales Order, Delivery Note, Installation Note)
 # See crm_pool/pool/contact_access.py for the rules; global search, PDF and print are wrapped
 # (results filtered by permission; prints logged in Access Log).
 permission_query_conditions.update(
@@ -134,6 +135,9 @@ permission_query_conditions.update(
 		"Prospect Lead": "crm_pool.pool.contact_access.prospect_lead_query",
 		"Opportunity": "crm_pool.pool.contact_access.opportunity_query",
 		"Quotation": "crm_pool.pool.contact_access.quotation_query",
+		"Sales Order": "crm_pool.pool.contact_access.sales_order_query",
+		"Delivery Note": "crm_pool.pool.contact_access.delivery_note_query",
+		"Installation Note": "crm_pool.pool.contact_access.installation_note_query",
 	}
 )
 has_permission.update(
@@ -143,6 +147,9 @@ has_permission.update(
 		"Prospect": "crm_pool.pool.contact_access.has_party_document_permission",
 		"Opportunity": "crm_pool.pool.contact_access.has_party_document_permission",
 		"Quotation": "crm_pool.pool.contact_access.has_party_document_permission",
+		"Sales Order": "crm_pool.pool.contact_access.has_party_document_permission",
+		"Delivery Note": "crm_pool.pool.contact_access.has_party_document_permission",
+		"Installation Note": "crm_pool.pool.contact_access.has_party_document_permission",
 	}
 )
 for _doctype in ("Contact", "Address"):

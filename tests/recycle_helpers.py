@@ -204,6 +204,13 @@ def submit_sales_invoice(customer: str) -> str:
 
 
 def submit_sales_order(customer: str) -> str:
+	doc = make_sales_order(customer)
+	doc.submit()
+	return doc.name
+
+
+def make_sales_order(customer: str) -> frappe.model.document.Document:
+	"""A draft Sales Order of `customer`."""
 	doc = frappe.get_doc(
 		{
 			"doctype": "Sales Order",
@@ -217,6 +224,4 @@ def submit_sales_order(customer: str) -> str:
 			],
 		}
 	)
-	doc.insert(ignore_permissions=True)
-	doc.submit()
-	return doc.name
+	return doc.insert(ignore_permissions=True)

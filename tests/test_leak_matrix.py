@@ -30,7 +30,7 @@ from crm_pool.pool import conflicts
 from tests.access_helpers import call_whitelisted
 from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool
-from tests.recycle_helpers import make_opportunity, make_quotation
+from tests.recycle_helpers import make_opportunity, make_quotation, make_sales_order
 
 ROLES = ("stranger", "reader", "manager", "staff")
 DOCTYPES = (
@@ -41,12 +41,22 @@ DOCTYPES = (
 	"Address",
 	"Opportunity",
 	"Quotation",
+	"Sales Order",
 	"Pool Customer",
 	"Pool Log",
 	"Ownership Conflict",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
-FULL_VALUES = ("Lead", "Customer", "Prospect", "Contact", "Address", "Opportunity", "Quotation")
+FULL_VALUES = (
+	"Lead",
+	"Customer",
+	"Prospect",
+	"Contact",
+	"Address",
+	"Opportunity",
+	"Quotation",
+	"Sales Order",
+)
 PASSWORD = f"Leak-{uuid.uuid4().hex[:12]}!"
 
 
@@ -162,6 +172,12 @@ def world(site):
 		w.quotation,
 		{"contact_mobile": s["customer mobile"], "contact_email": s["customer email"]},
 	)
+	w.sales_order = make_sales_order(w.customer).name
+	frappe.db.set_value(
+		"Sales Order",
+		w.sales_order,
+		{"contact_mobile": s["customer mobile"], "contact_email": s["customer email"]},
+	)
 	w.pool_customer = frappe.db.get_value("Pool Customer", {"lead": w.lead})
 	w.pool_log = frappe.get_all("Pool Log", filters={"pool_customer": w.pool_customer}, pluck="name")[0]
 	w.conflict = conflicts.record_conflict(
@@ -175,6 +191,7 @@ def world(site):
 		"Address": w.address,
 		"Opportunity": w.opportunity,
 		"Quotation": w.quotation,
+		"Sales Order": w.sales_order,
 		"Pool Customer": w.pool_customer,
 		"Pool Log": w.pool_log,
 		"Ownership Conflict": w.conflict,
@@ -202,7 +219,7 @@ def world(site):
 		]
 		settings.save(ignore_permissions=True)
 		frappe.cache.hdel("global_search", "search_priorities")
-	for doctype in ("Quotation", "Opportunity", "Prospect", "Address"):
+	for doctype in ("Sales Order", "Quotation", "Opportunity", "Prospect", "Address"):
 		name = w.names[doctype]
 		if frappe.db.exists(doctype, name):
 			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)

@@ -18,6 +18,8 @@ The rules, decided here:
   `party_name`) is readable, or when it is for no Lead/Customer/Prospect. Owning or being assigned the
   document does not open it by itself: it holds a copy of the party's contact data, and access to a
   customer ends with its ownership.
+- Sales Order / Delivery Note / Installation Note (they copy the Customer's contact_mobile,
+  contact_email and address): readable when their Customer is.
 - Prospect: readable when every Lead in its Prospect Lead rows is readable (the rows copy the Lead's
   email and mobile) and the user either may read one of them or created it / is its prospect_owner.
 - Global search (`frappe.utils.global_search.search`) reads `__global_search`, which holds the
@@ -127,6 +129,20 @@ def party_document_condition(doctype: str, user: str) -> str:
 	)
 
 
+# Selling documents a Sales User reads that copy their Customer's contact and address
+# (contact_mobile, contact_email, address_display): readable when the Customer is.
+CUSTOMER_DOCUMENTS = ("Sales Order", "Delivery Note", "Installation Note")
+
+
+def customer_document_condition(doctype: str, user: str) -> str:
+	"""Sales Orders, Delivery Notes or Installation Notes `user` may see, as SQL: those of a Customer
+	the user may see."""
+	if not _restricted(user, doctype):
+		return ""
+	table = f"`tab{doctype}`"
+	return f"(IFNULL({table}.customer, '') = '' OR {table}.customer IN ({_party_names('Customer', user)}))"
+
+
 def child_condition(child: str, parents: tuple[str, ...], user: str) -> str:
 	"""Child rows (Contact Phone, Dynamic Link, ...) of the parents `user` may see."""
 	conditions = {parent: QUERIES[parent](user) for parent in parents}
@@ -147,6 +163,7 @@ QUERIES = {
 	"Prospect": prospect_condition,
 	"Opportunity": lambda user: party_document_condition("Opportunity", user),
 	"Quotation": lambda user: party_document_condition("Quotation", user),
+	**{dt: (lambda user, dt=dt: customer_document_condition(dt, user)) for dt in CUSTOMER_DOCUMENTS},
 }
 
 
@@ -171,6 +188,18 @@ def opportunity_query(user: str | None = None) -> str:
 
 def quotation_query(user: str | None = None) -> str:
 	return party_document_condition("Quotation", user or frappe.session.user)
+
+
+def sales_order_query(user: str | None = None) -> str:
+	return customer_document_condition("Sales Order", user or frappe.session.user)
+
+
+def delivery_note_query(user: str | None = None) -> str:
+	return customer_document_condition("Delivery Note", user or frappe.session.user)
+
+
+def installation_note_query(user: str | None = None) -> str:
+	return customer_document_condition("Installation Note", user or frappe.session.user)
 
 
 def contact_phone_query(user: str | None = None) -> str:
@@ -207,7 +236,8 @@ def has_contact_permission(doc, ptype: str | None = None, user: str | None = Non
 
 
 def has_party_document_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
-	"""Opportunity, Quotation, Prospect: readable when the party behind it is."""
+	"""Opportunity, Quotation, Prospect, Sales Order, Delivery Note, Installation Note: readable when
+	the party behind it is."""
 	user = user or frappe.session.user
 	if doc.is_new() or not _restricted(user, doc.doctype):
 		return None

@@ -3,7 +3,7 @@
 
 Scopes, by the user's roles:
 - all: Administrator, System Manager, Pool Manager; and, for Lead and Customer only, the roles whose
-  ERPNext work needs every customer (accounts, stock, purchasing);
+  ERPNext work needs every customer (accounts, stock, purchasing, maintenance);
 - team: Sales Manager — the customers of the pools the manager belongs to, plus their own;
 - own: Sales User — the customers they own or collaborate on, the Leads/Customers they created while
   nobody owns them and they are not in the pool (a lead waiting for review), and, for Pool Customer
@@ -41,6 +41,8 @@ PARTY_ROLES = {
 	"Stock Manager",
 	"Purchase User",
 	"Purchase Manager",
+	"Maintenance User",
+	"Maintenance Manager",
 }
 
 
