@@ -164,6 +164,29 @@ def test_a_share_cannot_open_an_in_pool_customer(team):
 	)
 
 
+def test_shares_made_before_the_rule_are_removed_by_the_patch(team):
+	"""A share written before crm_pool refused them (straight into the table, as an older site has it)
+	opens an in-pool Lead until the migrate patch removes it; the owner's own share stays."""
+	from crm_pool.patches import revoke_stale_access
+
+	in_pool = make_pool_customer(team.pool)
+	owned = make_pool_customer(team.pool, owner=team.a)
+	for pc in (in_pool, owned):
+		frappe.get_doc(
+			{
+				"doctype": "DocShare",
+				"share_doctype": "Lead",
+				"share_name": pc_row(pc).lead,
+				"user": team.c,
+				"read": 1,
+			}
+		).db_insert()
+	assert can_read(team.c, "Lead", pc_row(in_pool).lead)
+	revoke_stale_access.execute()
+	assert not can_read(team.c, "Lead", pc_row(in_pool).lead)
+	assert can_read(team.c, "Lead", pc_row(owned).lead)
+
+
 # --- ownership changes only through the audited paths ----------------------------------------------
 
 
