@@ -89,12 +89,13 @@ def new_user(*roles: str, language: str | None = None, password: str | None = No
 			"first_name": "测试" + email[5:11],
 			"send_welcome_email": 0,
 			"language": language,
+			# with its roles in one insert: every save of a User clears the whole site cache (Frappe's
+			# User.validate -> ask_pass_update -> set_default), so a second save costs every meta again
+			"roles": [{"role": role} for role in roles],
 		}
 	)
 	user.flags.no_welcome_mail = True
 	user.insert(ignore_permissions=True)
-	if roles:
-		user.add_roles(*roles)
 	if password:
 		from frappe.utils.password import update_password
 
