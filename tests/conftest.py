@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -207,3 +208,31 @@ def web_server():
 	proc.terminate()
 	proc.wait(10)
 	log.close()
+
+
+def at_once(calls: list[tuple[str, callable]]) -> list[str]:
+	"""Run each (user, function) in its own thread and connection, all released together; returns
+	"ok" (the transaction committed) or the exception per call, in order."""
+	results: list[str] = [""] * len(calls)
+	barrier = threading.Barrier(len(calls))
+
+	def run(i: int, user: str, fn) -> None:
+		connect()
+		try:
+			frappe.set_user(user)
+			barrier.wait(timeout=60)
+			fn()
+			frappe.db.commit()
+			results[i] = "ok"
+		except Exception as e:
+			frappe.db.rollback()
+			results[i] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(calls)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(timeout=180)
+	return results

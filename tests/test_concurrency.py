@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-
 import frappe
 import pytest
 
 from crm_pool.pool import ownership
 from crm_pool.pool.status import CLAIM
-from tests.conftest import connect, new_user, real_commit
+from tests.conftest import at_once, new_user, real_commit
 from tests.pool_helpers import make_pool, make_pool_customer
 
 
 def claim_at_once(claims: list[tuple[str, str]]) -> list[str]:
 	"""Run each (user, pool customer) claim in its own thread and connection, all released together;
 	returns "ok" or the refusal message per claim, in order."""
-	results: list[str] = [""] * len(claims)
-	barrier = threading.Barrier(len(claims))
-
-	def run(i: int, user: str, pc: str) -> None:
-		connect()
-		try:
-			frappe.set_user(user)
-			barrier.wait(timeout=60)
-			ownership.claim(pc)
-			frappe.db.commit()
-			results[i] = "ok"
-		except Exception as e:
-			frappe.db.rollback()
-			results[i] = f"{type(e).__name__}: {e}"
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(claims)]
-	for t in threads:
-		t.start()
-	for t in threads:
-		t.join(timeout=120)
-	return results
+	return at_once([(user, lambda pc=pc: ownership.claim(pc)) for user, pc in claims])
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import uuid
 from datetime import timedelta
 
@@ -18,36 +17,8 @@ from crm_pool import api
 from crm_pool.pool import ownership, recycle, rules
 from crm_pool.pool.intake import DuplicateCustomerError
 from crm_pool.pool.status import CLAIM, IN_POOL, OWNED
-from tests.conftest import connect, new_user, real_commit
+from tests.conftest import at_once, new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool, make_pool_customer
-
-
-def at_once(calls: list[tuple[str, callable]]) -> list[str]:
-	"""Run each (user, function) in its own thread and connection, all released together; returns
-	"ok" (the transaction committed) or the exception per call, in order."""
-	results: list[str] = [""] * len(calls)
-	barrier = threading.Barrier(len(calls))
-
-	def run(i: int, user: str, fn) -> None:
-		connect()
-		try:
-			frappe.set_user(user)
-			barrier.wait(timeout=60)
-			fn()
-			frappe.db.commit()
-			results[i] = "ok"
-		except Exception as e:
-			frappe.db.rollback()
-			results[i] = f"{type(e).__name__}: {e}"
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(calls)]
-	for t in threads:
-		t.start()
-	for t in threads:
-		t.join(timeout=180)
-	return results
 
 
 def purge_pools(pools: list[str], users: list[str]) -> None:
