@@ -39,6 +39,7 @@ import frappe
 from frappe import _
 
 from crm_pool.pool.permissions import (
+	CHANGE_PTYPES,
 	OWN,
 	TEAM,
 	_visible,
@@ -49,7 +50,6 @@ from crm_pool.pool.permissions import (
 
 PARTIES = ("Lead", "Customer", "Prospect")
 CONTACT_DOCTYPES = ("Contact", "Address")
-CHANGE_PTYPES = ("write", "submit", "cancel", "amend", "delete")
 # The doctypes whose prints and exports carry customer contact data: logged in Access Log.
 LOGGED_DOCTYPES = (
 	"Lead",

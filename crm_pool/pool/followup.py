@@ -209,15 +209,15 @@ def on_pool_update(doc, method=None) -> None:
 	if not rules_changed(doc):
 		return
 	owned = frappe.db.count("Pool Customer", {"pool": doc.name, "status": ("in", RECYCLABLE)})
-	if owned > LARGE_POOL:
-		frappe.enqueue(
-			"crm_pool.pool.followup.recompute_due_for_pool",
-			pool=doc.name,
-			queue="long",
-			enqueue_after_commit=True,
-		)
+	apply_to_pool("crm_pool.pool.followup.recompute_due_for_pool", doc.name, in_background=owned > LARGE_POOL)
+
+
+def apply_to_pool(method: str, pool: str, in_background: bool) -> None:
+	"""Run `method(pool=pool)` now, or for a large pool in a background job after the commit."""
+	if in_background:
+		frappe.enqueue(method, pool=pool, queue="long", enqueue_after_commit=True)
 	else:
-		recompute_due_for_pool(doc.name)
+		frappe.get_attr(method)(pool=pool)
 
 
 # --- doc_events handlers ---------------------------------------------------------------------------

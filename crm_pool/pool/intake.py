@@ -27,7 +27,7 @@ from frappe.desk.form import assign_to
 from frappe.model.document import Document
 from frappe.utils import get_datetime, get_fullname, now_datetime
 
-from crm_pool.pool import ownership, rules
+from crm_pool.pool import followup, ownership, rules
 from crm_pool.pool.log import log_change
 from crm_pool.pool.mirror import OWNER_FIELD, mirror_owner
 from crm_pool.pool.status import (
@@ -211,15 +211,8 @@ def on_pool_masks_change(pool: Document, method: str | None = None) -> None:
 	before = pool.get_doc_before_save()
 	if not before or all(before.get(field) == pool.get(field) for field in MASK_SETTINGS):
 		return
-	if frappe.db.count("Pool Customer", {"pool": pool.name}) > LARGE_POOL:
-		frappe.enqueue(
-			"crm_pool.pool.intake.refresh_contact_copies",
-			pool=pool.name,
-			queue="long",
-			enqueue_after_commit=True,
-		)
-	else:
-		refresh_contact_copies(pool.name)
+	large = frappe.db.count("Pool Customer", {"pool": pool.name}) > LARGE_POOL
+	followup.apply_to_pool("crm_pool.pool.intake.refresh_contact_copies", pool.name, in_background=large)
 
 
 def refresh_contact_copies(pool: str, chunk: int = 1000) -> int:
