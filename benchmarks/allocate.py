@@ -9,7 +9,7 @@ Creates (and removes afterwards) `--members` sales users, each covering a territ
 pool with them as members, and `--customers` leads with their in-pool Pool Customers (set-based,
 spread over the territories and grades A/B/C).
 
-1. crm_pool: `crm_pool.pool.allocation.allocate(all customers, strategy)` once per strategy, each
+1. crm_pool: `crm_pool.allocation.allocate.allocate(all customers, strategy)` once per strategy, each
    timed with its commit: locks, plan in memory, Pool Log (INSERT … SELECT), pool customers,
    Lead.lead_owner, ToDo rows and `_assign` (set-based), recycle due dates, one notification per
    member. The invariants are checked, then everything is reset for the next run.
@@ -115,7 +115,7 @@ def tear_down(made: frappe._dict) -> None:
 
 
 def run_crm_pool(made: frappe._dict, strategy: str) -> float:
-	from crm_pool.pool.allocation import allocate
+	from crm_pool.allocation.allocate import allocate
 
 	t0 = time.perf_counter()
 	result = allocate(made.pcs, strategy)

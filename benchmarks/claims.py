@@ -64,6 +64,7 @@ def tear_down(made: frappe._dict) -> None:
 
 
 def run_client(site: str, user: str, pcs: list[str], seed: int, results, start) -> None:
+	from crm_pool.core.errors import PoolRuleError
 	from crm_pool.pool import ownership
 
 	connect(site)
@@ -79,7 +80,7 @@ def run_client(site: str, user: str, pcs: list[str], seed: int, results, start) 
 				ownership.claim(pc)
 				frappe.db.commit()
 				outcome = "claimed"
-			except ownership.PoolRuleError as e:
+			except PoolRuleError as e:
 				frappe.db.rollback()
 				outcome = "cap" if "the most allowed" in str(e) else "taken"
 			latencies.append(time.perf_counter() - t0)

@@ -85,7 +85,7 @@ def main() -> None:
 	frappe.connect()
 	from frappe.core.doctype.user.user import generate_keys
 
-	from crm_pool.pool.ownership import user_pools
+	from crm_pool.core.settings import user_pools
 
 	frappe.set_user("Administrator")
 	secret = generate_keys(args.user)["api_secret"]

@@ -53,9 +53,9 @@ def timed(fn, *args, **kwargs) -> tuple[object, float]:
 
 def recycle_one_by_one(name: str, now) -> bool:
 	"""The same rule, one document at a time: what a naive job does for each candidate."""
-	from crm_pool.pool import log, mirror
+	from crm_pool.core import log, mirror
+	from crm_pool.core.status import IN_POOL, RECYCLE
 	from crm_pool.pool.followup import OPEN_OPPORTUNITY_STATUSES, RECYCLABLE
-	from crm_pool.pool.status import IN_POOL, RECYCLE
 
 	doc = frappe.get_doc("Pool Customer", name)
 	pool = frappe.get_doc("Customer Pool", doc.pool)

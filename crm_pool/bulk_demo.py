@@ -21,9 +21,9 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from crm_pool import demo
-from crm_pool.pool import rules
+from crm_pool.core import normalize
+from crm_pool.core.status import IN_POOL, LOCKED, OWNED
 from crm_pool.pool.followup import RECYCLABLE, recompute_due_for_pool
-from crm_pool.pool.status import IN_POOL, LOCKED, OWNED
 
 BULK_POOL = "批量演示公海"
 LEAD_PREFIX = "BULK-LEAD-"
@@ -45,7 +45,7 @@ def _elt(index_sql: str, values: list[str]) -> str:
 
 
 def ensure_pool() -> str:
-	"""The bulk demo pool with its recycle rules."""
+	"""The bulk demo pool with its recycle normalize."""
 	if not frappe.db.exists("Customer Pool", BULK_POOL):
 		frappe.get_doc(
 			{
@@ -131,19 +131,19 @@ def _insert_rows(start: int, end: int) -> None:
 	person = f"CONCAT({_elt('seq DIV 13', list(demo.SURNAMES))}, {_elt('seq DIV 17', demo.GIVEN_NAMES)})"
 	mobile = "CONCAT('13', LPAD(seq, 9, '0'))"
 	email = f"CONCAT('bulk', {num}, '@bulk.{demo.EMAIL_DOMAIN}')"
-	# The dedupe keys intake would compute (`intake.party_profile`): keyed hashes of the normalized
-	# mobile, email and company name, in SQL (`rules.dedupe_key_sql`). The parts of the name are
+	# The dedupe keys intake would compute (`profile.party_profile`): keyed hashes of the normalized
+	# mobile, email and company name, in SQL (`normalize.dedupe_key_sql`). The parts of the name are
 	# normalized one by one (none of the folded suffixes spans two parts).
-	norm = rules.normalize_company_name
+	norm = normalize.normalize_company_name
 	name_form = (
 		f"CONCAT({_elt('seq', [norm(c) for _p, c, _r in provinces])}, "
 		f"{_elt('seq DIV 3', [norm(w) for w in demo.BRAND_WORDS])}, "
 		f"{_elt('seq DIV 7', [norm(i) for i in industries])}, {frappe.db.escape(norm('服务'))}, seq, "
 		f"{_elt('seq DIV 11', [norm(s) for s in demo.SUFFIXES])})"
 	)
-	name_key, key_values = rules.dedupe_key_sql(f"SHA2({name_form}, 256)")
-	mobile_key, _values = rules.dedupe_key_sql(f"SHA2({mobile}, 256)")
-	email_key, _values = rules.dedupe_key_sql(f"SHA2(LOWER({email}), 256)")
+	name_key, key_values = normalize.dedupe_key_sql(f"SHA2({name_form}, 256)")
+	mobile_key, _values = normalize.dedupe_key_sql(f"SHA2({mobile}, 256)")
+	email_key, _values = normalize.dedupe_key_sql(f"SHA2(LOWER({email}), 256)")
 	values = {"now": now_datetime(), "pool": BULK_POOL, **key_values}
 	frappe.db.sql(
 		f"""

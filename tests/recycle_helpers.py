@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.utils import add_days, now_datetime, nowdate
 
+from crm_pool.core.status import OWNED
 from crm_pool.pool import followup
-from crm_pool.pool.status import OWNED
 from tests import pool_helpers
 
 

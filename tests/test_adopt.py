@@ -7,8 +7,8 @@ import uuid
 import frappe
 from frappe.utils import now_datetime
 
+from crm_pool.core.status import CONVERTED, IN_POOL, INTAKE, OWNED
 from crm_pool.pool.adopt import REASON, adopt_existing
-from crm_pool.pool.status import CONVERTED, IN_POOL, INTAKE, OWNED
 from tests.pool_helpers import make_pool
 
 

@@ -10,10 +10,14 @@ import frappe
 import pytest
 from frappe.utils import add_days, now_datetime
 
-from crm_pool import api
-from crm_pool.pool import allocation, ownership
-from crm_pool.pool.log import log_change
-from crm_pool.pool.status import ASSIGN, CONVERT, IN_POOL, OWNED
+from crm_pool.allocation import allocate as allocator
+from crm_pool.allocation import model as allocation_model
+from crm_pool.allocation import team as allocation_team
+from crm_pool.api import allocation as allocation_api
+from crm_pool.core import errors
+from crm_pool.core.log import log_change
+from crm_pool.core.status import ASSIGN, CONVERT, IN_POOL, OWNED
+from crm_pool.pool import ownership
 from tests.alloc_helpers import bulk_pool_customers, make_industry, make_territory
 from tests.pool_helpers import make_pool, make_pool_customer
 
@@ -48,14 +52,14 @@ def test_round_robin_over_1000_customers_to_7_members_differs_by_at_most_one_and
 	first, second = names[:1000], names[1000:]
 	frappe.set_user(team.admin)
 
-	result = allocation.allocate(first, allocation.ROUND_ROBIN)
+	result = allocator.allocate(first, allocation_model.ROUND_ROBIN)
 	assert len(result.allocations) == 1000 and not result.unassigned
 	got = counts(first, team.users)
 	assert sum(got.values()) == 1000 and max(got.values()) - min(got.values()) <= 1
 	pointer = frappe.db.get_value("Customer Pool", team.pool, "allocation_pointer")
 	assert pointer == result.pointer and pointer in team.users
 
-	allocation.allocate(second, allocation.ROUND_ROBIN)  # resumes after the pointer
+	allocator.allocate(second, allocation_model.ROUND_ROBIN)  # resumes after the pointer
 	got2 = counts(second, team.users)
 	assert max(got2.values()) - min(got2.values()) <= 1
 	total = counts(names, team.users)
@@ -101,7 +105,7 @@ def test_load_balancing_evens_out_a_skewed_start(make_user):
 	bulk_pool_customers(pool, 4, owner=b)
 	names = bulk_pool_customers(pool, 16)
 
-	result = allocation.allocate(names, allocation.LOAD_BALANCING)
+	result = allocator.allocate(names, allocation_model.LOAD_BALANCING)
 
 	assert result.counts == {a: 0, b: 6, c: 10}
 	assert {m.user: m.load for m in result.members} == {a: 10, b: 10, c: 10}
@@ -117,7 +121,7 @@ def test_rule_based_sends_each_customer_to_a_matching_member_or_leaves_it_with_t
 	a, b, c, d = (make_user("Sales User") for _ in range(4))
 	pool = make_pool(
 		members=[a, b, c],
-		allocation_strategy=allocation.RULE_BASED,
+		allocation_strategy=allocation_model.RULE_BASED,
 		allocation_rules=[
 			{"territory": east, "user": a},
 			{"industry": industry, "user": b},
@@ -131,9 +135,9 @@ def test_rule_based_sends_each_customer_to_a_matching_member_or_leaves_it_with_t
 	[in_south] = bulk_pool_customers(pool, 1, territory=south)
 	[nowhere] = bulk_pool_customers(pool, 1, territory=north, grade="C")
 
-	result = allocation.allocate([shanghai_a, shanghai_b, north_industry, in_south, nowhere])
+	result = allocator.allocate([shanghai_a, shanghai_b, north_industry, in_south, nowhere])
 
-	assert result.strategy == allocation.RULE_BASED
+	assert result.strategy == allocation_model.RULE_BASED
 	assert result.assigned == {shanghai_a: c, shanghai_b: a, north_industry: b, in_south: d}
 	[left] = result.unassigned
 	assert (
@@ -148,7 +152,7 @@ def test_rule_based_sends_each_customer_to_a_matching_member_or_leaves_it_with_t
 def test_score_based_picks_the_best_score_and_returns_its_parts(make_user):
 	region = make_territory()
 	a, b = make_user("Sales User"), make_user("Sales User")
-	pool = make_pool(members=[a], allocation_strategy=allocation.SCORE_BASED)
+	pool = make_pool(members=[a], allocation_strategy=allocation_model.SCORE_BASED)
 	frappe.get_doc("Customer Pool", pool).append("members", {"user": b, "territory": region}).save()
 	# a converted both customers taken on recently: conversion rate 1.0; b none
 	for pc in bulk_pool_customers(pool, 2, owner=a):
@@ -156,7 +160,7 @@ def test_score_based_picks_the_best_score_and_returns_its_parts(make_user):
 		log_change(pc, CONVERT, from_user=a, to_user=a)
 	[customer] = bulk_pool_customers(pool, 1, territory=region)
 
-	result = allocation.allocate([customer], dry_run=True)
+	result = allocator.allocate([customer], dry_run=True)
 
 	[choice] = result.allocations
 	assert choice.user == a
@@ -179,7 +183,7 @@ def test_score_based_picks_the_best_score_and_returns_its_parts(make_user):
 			"score_weight_region": 1,
 		},
 	)
-	result = allocation.allocate([customer])
+	result = allocator.allocate([customer])
 	assert result.assigned == {customer: b}
 	log = frappe.db.get_value(
 		"Pool Log", {"pool_customer": customer, "action": ASSIGN}, ["to_user", "rule", "reason"], as_dict=True
@@ -193,7 +197,7 @@ def test_caps_hold_and_members_at_the_cap_are_skipped_with_the_reason(make_user)
 	bulk_pool_customers(pool, 3, owner=a)
 	names = bulk_pool_customers(pool, 7)
 
-	result = allocation.allocate(names, allocation.ROUND_ROBIN)
+	result = allocator.allocate(names, allocation_model.ROUND_ROBIN)
 
 	assert result.counts == {a: 0, b: 3, c: 3}
 	summary = {m["user"]: m for m in result.as_dict()["members"]}
@@ -221,7 +225,7 @@ def test_a_member_does_not_get_back_a_customer_given_up_within_the_cooldown(make
 	frappe.set_user("Administrator")
 	frappe.db.set_value("Customer Pool", pool, "allocation_pointer", b)  # a's turn next
 
-	result = allocation.allocate([pc], allocation.ROUND_ROBIN)
+	result = allocator.allocate([pc], allocation_model.ROUND_ROBIN)
 
 	assert result.assigned == {pc: b}
 
@@ -232,7 +236,7 @@ def test_customers_taken_meanwhile_are_left_out_with_the_reason(team):
 	ownership.claim(names[1])
 	frappe.set_user(team.admin)
 
-	result = allocation.allocate(names)
+	result = allocator.allocate(names)
 
 	assert set(result.assigned) == {names[0], names[2]}
 	[left] = result.unassigned
@@ -245,7 +249,7 @@ def test_grade_a_customers_are_allocated_first_when_caps_bite(make_user):
 	pool = make_pool(members=[a], max_owned=2)
 	names = bulk_pool_customers(pool, 3, grade="C") + bulk_pool_customers(pool, 2, grade="A")
 
-	result = allocation.allocate(names, allocation.LOAD_BALANCING)
+	result = allocator.allocate(names, allocation_model.LOAD_BALANCING)
 
 	assert set(result.assigned) == set(names[3:])  # the two grade A customers
 
@@ -254,19 +258,19 @@ def test_sales_users_cannot_allocate_and_a_pool_admin_previews_before_confirming
 	names = bulk_pool_customers(team.pool, 4)
 	frappe.set_user(team.users[0])
 	with pytest.raises(frappe.PermissionError):
-		api.allocate(pool_customers=json.dumps(names), strategy=allocation.ROUND_ROBIN)
+		allocation_api.allocate(pool_customers=json.dumps(names), strategy=allocation_model.ROUND_ROBIN)
 	with pytest.raises(frappe.PermissionError):
-		api.allocate(pool=team.pool, filters={}, dry_run=1)
+		allocation_api.allocate(pool=team.pool, filters={}, dry_run=1)
 	with pytest.raises(frappe.PermissionError):
-		allocation.allocate(names)
+		allocator.allocate(names)
 	assert set(owners(names).values()) == {None}
 
 	frappe.set_user(team.admin)
-	settings = api.allocation_settings(team.pool)
+	settings = allocation_api.allocation_settings(team.pool)
 	assert {m["user"] for m in settings["members"] if m["default"]} == set(team.users)
 	assert [m["default"] for m in settings["members"] if m["user"] == team.admin] == [False]
-	preview = api.allocate(
-		pool=team.pool, filters={"limit": 4}, strategy=allocation.LOAD_BALANCING, dry_run=1
+	preview = allocation_api.allocate(
+		pool=team.pool, filters={"limit": 4}, strategy=allocation_model.LOAD_BALANCING, dry_run=1
 	)
 	assert preview["dry_run"] and preview["assigned_count"] == 4
 	assert {row["pool_customer"] for row in preview["allocations"]} == set(names)
@@ -274,7 +278,9 @@ def test_sales_users_cannot_allocate_and_a_pool_admin_previews_before_confirming
 	assert set(owners(names).values()) == {None}  # the preview wrote nothing
 	assert not frappe.db.exists("Pool Log", {"pool_customer": ("in", names), "action": ASSIGN})
 
-	done = api.allocate(pool_customers=names, strategy=allocation.LOAD_BALANCING, members=team.users[:2])
+	done = allocation_api.allocate(
+		pool_customers=names, strategy=allocation_model.LOAD_BALANCING, members=team.users[:2]
+	)
 	assert not done["dry_run"] and done["assigned_count"] == 4
 	assert counts(names, team.users[:2]) == {team.users[0]: 2, team.users[1]: 2}
 
@@ -282,17 +288,17 @@ def test_sales_users_cannot_allocate_and_a_pool_admin_previews_before_confirming
 def test_members_must_be_sales_users_of_the_pool(team, make_user):
 	outsider = make_user("Sales User")
 	names = bulk_pool_customers(team.pool, 2)
-	with pytest.raises(ownership.PoolRuleError, match="not a member"):
-		allocation.allocate(names, members=[outsider])
-	with pytest.raises(ownership.PoolRuleError, match="one pool at a time"):
-		allocation.allocate([*names, *bulk_pool_customers(make_pool(members=team.users), 1)])
+	with pytest.raises(errors.PoolRuleError, match="not a member"):
+		allocator.allocate(names, members=[outsider])
+	with pytest.raises(errors.PoolRuleError, match="one pool at a time"):
+		allocator.allocate([*names, *bulk_pool_customers(make_pool(members=team.users), 1)])
 
 
 def test_a_large_batch_runs_as_a_background_job_with_the_same_outcome(team, run_jobs_now):
-	names = bulk_pool_customers(team.pool, allocation.ENQUEUE_ABOVE + 20)
+	names = bulk_pool_customers(team.pool, allocation_model.ENQUEUE_ABOVE + 20)
 	frappe.set_user(team.admin)
 
-	queued = api.allocate(pool_customers=names, strategy=allocation.ROUND_ROBIN)
+	queued = allocation_api.allocate(pool_customers=names, strategy=allocation_model.ROUND_ROBIN)
 
 	assert queued["queued"] and queued["count"] == len(names)
 	got = counts(names, team.users)
@@ -309,9 +315,9 @@ def test_a_large_batch_runs_as_a_background_job_with_the_same_outcome(team, run_
 def test_allocation_settings_are_validated_on_the_pool(make_user):
 	a = make_user("Sales User")
 	stranger = make_user("Sales User")
-	with pytest.raises(ownership.PoolRuleError, match="not a member"):
+	with pytest.raises(errors.PoolRuleError, match="not a member"):
 		make_pool(members=[a], allocation_rules=[{"territory": make_territory(), "user": stranger}])
-	with pytest.raises(ownership.PoolRuleError, match="cannot be negative"):
+	with pytest.raises(errors.PoolRuleError, match="cannot be negative"):
 		make_pool(members=[a], score_weight_region=-1)
 	pool = make_pool(members=[a])
 	frappe.db.set_value("Customer Pool", pool, "allocation_pointer", a)
@@ -328,8 +334,8 @@ def test_the_score_inputs_come_from_the_last_90_days(make_user):
 	log_change(old, ASSIGN, to_user=a, at=add_days(now_datetime(), -200))
 	log_change(old, CONVERT, from_user=a, to_user=a, at=add_days(now_datetime(), -150))
 	log_change(recent, ASSIGN, to_user=a)
-	[member] = allocation.candidates(pool)
-	allocation.load_score_inputs([member])
+	[member] = allocation_team.candidates(pool)
+	allocation_team.load_score_inputs([member])
 	assert (member.received_recently, member.converted_recently, member.conversion) == (1, 0, 0.0)
 
 
@@ -361,7 +367,7 @@ def test_an_allocation_racing_with_claims_leaves_every_customer_one_owner():
 			frappe.destroy()
 
 	def allocate_all():
-		return allocation.allocate(names, allocation.ROUND_ROBIN, members)
+		return allocator.allocate(names, allocation_model.ROUND_ROBIN, members)
 
 	def claim_some(user: str, mine: list[str]):
 		def work():
@@ -372,7 +378,7 @@ def test_an_allocation_racing_with_claims_leaves_every_customer_one_owner():
 					ownership.claim(pc)
 					frappe.db.commit()
 					got.append(pc)
-				except ownership.PoolRuleError:
+				except errors.PoolRuleError:
 					frappe.db.rollback()
 			return got
 
@@ -388,7 +394,7 @@ def test_an_allocation_racing_with_claims_leaves_every_customer_one_owner():
 		for t in threads:
 			t.join(timeout=180)
 		result = outcome["allocation"]
-		assert isinstance(result, allocation.AllocationResult), result
+		assert isinstance(result, allocation_model.AllocationResult), result
 		claimed = {pc: user for user in claimers for pc in outcome[user]}
 		frappe.db.rollback()
 		final = owners(names)
@@ -425,7 +431,7 @@ def test_a_customer_party_gets_its_account_manager_and_stays_converted(make_user
 	pc = frappe.db.get_value("Pool Customer", {"customer": customer.name})
 	assert frappe.db.get_value("Pool Customer", pc, "status") == IN_POOL
 
-	allocation.allocate([pc])
+	allocator.allocate([pc])
 
 	assert frappe.db.get_value("Pool Customer", pc, ["status", "owned_by"]) == ("Converted", a)
 	assert frappe.db.get_value("Customer", customer.name, "account_manager") == a
@@ -434,7 +440,7 @@ def test_a_customer_party_gets_its_account_manager_and_stays_converted(make_user
 
 def test_experience_counts_from_the_employees_date_of_joining(make_user):
 	veteran, newcomer = make_user("Sales User"), make_user("Sales User")
-	pool = make_pool(members=[veteran, newcomer], allocation_strategy=allocation.SCORE_BASED)
+	pool = make_pool(members=[veteran, newcomer], allocation_strategy=allocation_model.SCORE_BASED)
 	frappe.get_doc(
 		{
 			"doctype": "Employee",
@@ -459,7 +465,7 @@ def test_experience_counts_from_the_employees_date_of_joining(make_user):
 	)
 	[customer] = bulk_pool_customers(pool, 1)
 
-	[choice] = allocation.allocate([customer], dry_run=True).allocations
+	[choice] = allocator.allocate([customer], dry_run=True).allocations
 
 	parts = {c["user"]: c["parts"]["experience"] for c in choice.candidates}
 	assert choice.user == veteran and parts == {veteran: 1.0, newcomer: 0.0}
@@ -484,12 +490,12 @@ def test_rule_based_by_product_line_follows_the_item_group_tree(make_user):
 	a, b = make_user("Sales User"), make_user("Sales User")
 	pool = make_pool(
 		members=[a, b],
-		allocation_strategy=allocation.RULE_BASED,
+		allocation_strategy=allocation_model.RULE_BASED,
 		allocation_rules=[{"product_line": line.name, "user": b}],
 	)
 	[waste] = bulk_pool_customers(pool, 1, product_line=sub.name)
 	[other] = bulk_pool_customers(pool, 1)
-	result = allocation.allocate([waste, other])
+	result = allocator.allocate([waste, other])
 	assert result.assigned == {waste: b}
 	[left] = result.unassigned
 	assert left.pool_customer == other and "Matches no allocation rule" in left.reason

@@ -8,7 +8,7 @@ import urllib.parse
 import frappe
 import pytest
 
-from crm_pool.setup.roles import POOL_MANAGER, SALES_USER
+from crm_pool.core.roles import POOL_MANAGER, SALES_USER
 from tests.conftest import new_user, real_commit
 from tests.test_browser import (  # noqa: F401 (the browser fixture)
 	PASSWORD,
@@ -118,13 +118,13 @@ def test_a_manager_approves_a_request_in_the_form_and_sees_each_lines_result(web
 	from selenium.webdriver.support import expected_conditions as ec
 	from selenium.webdriver.support.ui import WebDriverWait
 
-	from crm_pool import api
+	from crm_pool.api import allocation as allocation_api
 	from crm_pool.pool import ownership
 
 	user, rival = board.sales
 	wanted, contested = board.pcs[:2]
 	frappe.set_user(user)
-	name = api.request_allocation([wanted, contested], "集中跟进两家客户")["name"]
+	name = allocation_api.request_allocation([wanted, contested], "集中跟进两家客户")["name"]
 	frappe.set_user(rival)
 	ownership.claim(contested)
 	frappe.set_user("Administrator")

@@ -7,9 +7,8 @@ import frappe
 import pytest
 from frappe.model.workflow import WorkflowTransitionError, apply_workflow
 
-from crm_pool import api
-from crm_pool.pool import allocation_request, ownership
-from crm_pool.pool.allocation_request import (
+from crm_pool.allocation import requests as allocation_requests
+from crm_pool.allocation.requests import (
 	APPROVED,
 	ASSIGNED,
 	CANCELLED,
@@ -18,10 +17,15 @@ from crm_pool.pool.allocation_request import (
 	REJECTED,
 	UNAVAILABLE,
 )
-from crm_pool.pool.status import ASSIGN, IN_POOL, OWNED
+from crm_pool.api import allocation as allocation_api
+from crm_pool.api import pool as pool_api
+from crm_pool.core import errors
+from crm_pool.core import settings as pool_settings_
+from crm_pool.core.status import ASSIGN, IN_POOL, OWNED
+from crm_pool.pool import ownership
 from tests.pool_helpers import make_pool, make_pool_customer
 
-DOCTYPE = allocation_request.DOCTYPE
+DOCTYPE = allocation_requests.DOCTYPE
 
 
 @pytest.fixture
@@ -35,13 +39,13 @@ def sales(make_user):
 
 def request_as(user: str, names: list[str], reason: str = "重点跟进华东区环保项目", **kw) -> str:
 	frappe.set_user(user)
-	result = api.request_allocation(names, reason, **kw)
+	result = allocation_api.request_allocation(names, reason, **kw)
 	return result["name"]
 
 
 def act(user: str, name: str, action: str, note: str | None = None) -> dict:
 	frappe.set_user(user)
-	return api.allocation_request_action(name, action, note)
+	return allocation_api.allocation_request_action(name, action, note)
 
 
 def lines(name: str) -> dict[str, frappe._dict]:
@@ -95,12 +99,14 @@ def test_approval_after_a_competitors_claim_reports_that_line_and_assigns_the_re
 def test_apply_and_approve_pools_are_claimed_through_requests(make_user):
 	a, b = make_user("Sales User"), make_user("Sales User")
 	manager = make_user("Sales User", "Sales Manager")
-	pool = make_pool(members=[a, b], admins=[manager], claim_mode=ownership.APPLY_AND_APPROVE)
+	pool = make_pool(members=[a, b], admins=[manager], claim_mode=pool_settings_.APPLY_AND_APPROVE)
 	pc = make_pool_customer(pool)
 	frappe.set_user(a)
-	assert api.pool_status(pc)["can"]["claim"] is False and api.pool_status(pc)["can"]["apply"] is True
-	with pytest.raises(ownership.PoolRuleError, match="allocation request"):
-		api.claim(pc)
+	assert (
+		pool_api.pool_status(pc)["can"]["claim"] is False and pool_api.pool_status(pc)["can"]["apply"] is True
+	)
+	with pytest.raises(errors.PoolRuleError, match="allocation request"):
+		pool_api.claim(pc)
 	mine = request_as(a, [pc])
 	theirs = request_as(b, [pc])  # both apply for the same customer
 	act(manager, theirs, "Approve")
@@ -122,11 +128,11 @@ def test_nobody_approves_their_own_request(make_user):
 		apply_workflow(frappe.get_doc(DOCTYPE, name), "Approve")  # the Workflow's own check
 	doc = frappe.get_doc(DOCTYPE, name)
 	doc.workflow_state = APPROVED  # around the Workflow's buttons: the server still refuses
-	with pytest.raises(allocation_request.SelfApprovalError):
+	with pytest.raises(errors.SelfApprovalError):
 		doc.save()
 	doc.reload()
 	doc.workflow_state = REJECTED
-	with pytest.raises(allocation_request.SelfApprovalError):
+	with pytest.raises(errors.SelfApprovalError):
 		doc.save()
 	frappe.set_user("Administrator")
 	assert frappe.db.get_value(DOCTYPE, name, "workflow_state") == PENDING_APPROVAL

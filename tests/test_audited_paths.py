@@ -15,8 +15,11 @@ from frappe.desk.form import assign_to
 from frappe.model.workflow import apply_workflow
 from frappe.utils import add_days, now_datetime
 
-from crm_pool.pool import allocation_request, ownership, permissions, recycle, transfer
-from crm_pool.pool.status import CLAIM, IN_POOL, OWNED, PENDING_REVIEW
+from crm_pool.allocation import requests as allocation_requests
+from crm_pool.core import errors
+from crm_pool.core.status import CLAIM, IN_POOL, OWNED, PENDING_REVIEW
+from crm_pool.pool import ownership, recycle
+from crm_pool.transfer import transfers
 from tests.pool_helpers import make_lead, make_pool, make_pool_customer
 
 
@@ -116,7 +119,7 @@ def change_owner(how: str, team, pc: str) -> None:
 				"doctype": "Ownership Transfer",
 				"from_owner": team.a,
 				"to_owner": team.b,
-				"trigger": transfer.ROLE_CHANGE,
+				"trigger": transfers.ROLE_CHANGE,
 				"customers": [{"pool_customer": pc}],
 			}
 		).insert()
@@ -149,14 +152,14 @@ def test_a_share_cannot_open_an_in_pool_customer(team):
 	lead = pc_row(pc).lead
 	assert not can_read(team.c, "Lead", lead)
 	# Frappe grants on a share after the app's has_permission says no: such shares are never made
-	with pytest.raises(permissions.ShareRefusedError, match="no owner"):
+	with pytest.raises(errors.ShareRefusedError, match="no owner"):
 		frappe.share.add("Lead", lead, team.c)
-	with pytest.raises(permissions.ShareRefusedError):
+	with pytest.raises(errors.ShareRefusedError):
 		frappe.share.add("Pool Customer", pc, team.c)
 	assert not can_read(team.c, "Lead", lead)
 	owned = make_pool_customer(team.pool, owner=team.a)
 	frappe.set_user(team.a)
-	with pytest.raises(permissions.ShareRefusedError, match="everyone"):
+	with pytest.raises(errors.ShareRefusedError, match="everyone"):
 		frappe.share.add("Lead", pc_row(owned).lead, everyone=1)
 	frappe.set_user("Administrator")
 	assert not frappe.db.exists(
@@ -201,7 +204,7 @@ def test_only_the_owner_converts_a_lead_into_a_customer(team):
 		"lead_name": lead,
 	}
 	frappe.set_user(team.a)  # a POSTs a Customer made from b's lead
-	with pytest.raises(ownership.AuditedPathError, match="Only the owner of lead"):
+	with pytest.raises(errors.AuditedPathError, match="Only the owner of lead"):
 		rest_post("Customer", customer)
 	frappe.set_user("Administrator")
 	assert not frappe.db.exists("Customer", {"lead_name": lead})
@@ -215,11 +218,11 @@ def test_only_the_owner_converts_a_lead_into_a_customer(team):
 def test_a_sales_user_cannot_make_a_colleague_the_owner_of_a_new_lead_or_customer(team):
 	tag = frappe.generate_hash(length=6)
 	frappe.set_user(team.a)
-	with pytest.raises(ownership.AuditedPathError, match="owner of a new"):
+	with pytest.raises(errors.AuditedPathError, match="owner of a new"):
 		rest_post(
 			"Lead", {"first_name": "王", "company_name": f"苏州{tag}环保有限公司", "lead_owner": team.b}
 		)
-	with pytest.raises(ownership.AuditedPathError, match="owner of a new"):
+	with pytest.raises(errors.AuditedPathError, match="owner of a new"):
 		rest_post(
 			"Customer",
 			{
@@ -243,16 +246,16 @@ def test_managers_change_pool_customer_owner_fields_only_through_the_actions(tea
 	pc = make_pool_customer(team.pool, owner=team.a)
 	for user in (team.pm, team.m):
 		frappe.set_user(user)
-		with pytest.raises(ownership.AuditedPathError):
+		with pytest.raises(errors.AuditedPathError):
 			rest_put("Pool Customer", pc, {"owned_by": user})
-		with pytest.raises(ownership.AuditedPathError):
+		with pytest.raises(errors.AuditedPathError):
 			frappe.client.set_value("Pool Customer", pc, "status", IN_POOL)
 		doc = frappe.client.get("Pool Customer", pc)
 		doc["claimed_at"] = None
-		with pytest.raises(ownership.AuditedPathError):
+		with pytest.raises(errors.AuditedPathError):
 			frappe.client.save(doc)
 	frappe.set_user(team.pm)
-	with pytest.raises(ownership.AuditedPathError):  # nor made owned
+	with pytest.raises(errors.AuditedPathError):  # nor made owned
 		rest_post(
 			"Pool Customer", {"party_type": "Lead", "pool": team.pool, "owned_by": team.pm, "status": OWNED}
 		)
@@ -275,15 +278,15 @@ def test_a_manager_assigning_to_themselves_obeys_the_claim_rules(team):
 	colleagues = make_pool_customer(pool, owner=team.a)
 	given_up, other = make_pool_customer(pool), make_pool_customer(pool)
 	frappe.set_user(team.m)
-	with pytest.raises(ownership.AuditedPathError, match="ownership transfer"):
+	with pytest.raises(errors.AuditedPathError, match="ownership transfer"):
 		ownership.assign(colleagues, team.m, "我来跟")  # a colleague's customer: a transfer
 	ownership.assign(given_up, team.m, "我来跟")  # from the pool: a claim
 	ownership.release(given_up, "先放回")
-	with pytest.raises(ownership.PoolRuleError, match="claim it again after"):
+	with pytest.raises(errors.PoolRuleError, match="claim it again after"):
 		ownership.assign(given_up, team.m, "再拿回来")  # the cooldown holds
 	ownership.assign(other, team.m, "我来跟")
 	another = make_pool_customer(pool)
-	with pytest.raises(ownership.PoolRuleError, match="the most allowed"):
+	with pytest.raises(errors.PoolRuleError, match="the most allowed"):
 		ownership.assign(another, team.m, "再来一个")  # the cap holds
 	frappe.set_user("Administrator")
 	assert pc_row(colleagues).owned_by == team.a and pc_row(other).owned_by == team.m
@@ -295,7 +298,7 @@ def test_a_manager_assigning_to_themselves_obeys_the_claim_rules(team):
 def test_an_ownership_transfer_posted_with_docstatus_1_is_refused(team):
 	customers = [make_pool_customer(team.pool, owner=team.a) for _ in range(3)]
 	frappe.set_user(team.m)  # all of a's customers to himself, over the cap, approved by nobody
-	with pytest.raises(ownership.AuditedPathError, match="draft"):
+	with pytest.raises(errors.AuditedPathError, match="draft"):
 		rest_post(
 			"Ownership Transfer",
 			{
@@ -303,7 +306,7 @@ def test_an_ownership_transfer_posted_with_docstatus_1_is_refused(team):
 				"to_owner": team.m,
 				"all_customers": 1,
 				"override_cap": 1,
-				"trigger": transfer.REORGANIZATION,
+				"trigger": transfers.REORGANIZATION,
 				"reason": "统一管理",
 				"docstatus": 1,
 			},
@@ -320,21 +323,21 @@ def test_a_transfer_moves_on_only_through_its_workflow_and_is_frozen_outside_dra
 		{
 			"from_owner": team.a,
 			"to_owner": team.b,
-			"trigger": transfer.ROLE_CHANGE,
+			"trigger": transfers.ROLE_CHANGE,
 			"customers": [{"pool_customer": customers[0]}],
 		},
 	)
 	frappe.set_user(team.pm)  # another manager, who may approve it, tries around the Workflow
-	with pytest.raises(ownership.AuditedPathError):  # a draft saved as submitted approves nothing
+	with pytest.raises(errors.AuditedPathError):  # a draft saved as submitted approves nothing
 		rest_put("Ownership Transfer", doc.name, {"docstatus": 1})
-	with pytest.raises(ownership.AuditedPathError):
-		rest_put("Ownership Transfer", doc.name, {"status": transfer.APPROVED, "docstatus": 1})
+	with pytest.raises(errors.AuditedPathError):
+		rest_put("Ownership Transfer", doc.name, {"status": transfers.APPROVED, "docstatus": 1})
 	frappe.set_user(team.m)
 	apply_workflow(frappe.get_doc("Ownership Transfer", doc.name), "Submit for Approval")
 	frappe.set_user(team.pm)
-	with pytest.raises(ownership.AuditedPathError, match="only a draft"):  # the content is frozen
+	with pytest.raises(errors.AuditedPathError, match="only a draft"):  # the content is frozen
 		rest_put("Ownership Transfer", doc.name, {"to_owner": team.c})
-	with pytest.raises(ownership.AuditedPathError, match="only a draft"):
+	with pytest.raises(errors.AuditedPathError, match="only a draft"):
 		rest_put(
 			"Ownership Transfer",
 			doc.name,
@@ -348,9 +351,9 @@ def test_a_transfer_moves_on_only_through_its_workflow_and_is_frozen_outside_dra
 def test_an_allocation_request_is_never_submitted_nor_moved_by_hand(team):
 	pcs = [make_pool_customer(team.pool) for _ in range(2)]
 	# Frappe refuses docstatus 1 on a doctype that is not submittable to everyone but Administrator
-	with pytest.raises(ownership.AuditedPathError, match="draft"):
+	with pytest.raises(errors.AuditedPathError, match="draft"):
 		rest_post(
-			allocation_request.DOCTYPE,
+			allocation_requests.DOCTYPE,
 			{
 				"requester": team.a,
 				"pool": team.pool,
@@ -361,16 +364,16 @@ def test_an_allocation_request_is_never_submitted_nor_moved_by_hand(team):
 		)
 	frappe.set_user(team.a)
 	doc = rest_post(
-		allocation_request.DOCTYPE,
+		allocation_requests.DOCTYPE,
 		{"requester": team.a, "pool": team.pool, "reason": "重点客户", "lines": [{"pool_customer": pcs[0]}]},
 	)
 	frappe.set_user("Administrator")
-	with pytest.raises(ownership.AuditedPathError):
-		rest_put(allocation_request.DOCTYPE, doc.name, {"docstatus": 1})
+	with pytest.raises(errors.AuditedPathError):
+		rest_put(allocation_requests.DOCTYPE, doc.name, {"docstatus": 1})
 	with pytest.raises((frappe.ValidationError, frappe.PermissionError)):  # along the Workflow only
-		rest_put(allocation_request.DOCTYPE, doc.name, {"workflow_state": allocation_request.APPROVED})
-	assert frappe.db.get_value(allocation_request.DOCTYPE, doc.name, ["workflow_state", "docstatus"]) == (
-		allocation_request.DRAFT,
+		rest_put(allocation_requests.DOCTYPE, doc.name, {"workflow_state": allocation_requests.APPROVED})
+	assert frappe.db.get_value(allocation_requests.DOCTYPE, doc.name, ["workflow_state", "docstatus"]) == (
+		allocation_requests.DRAFT,
 		0,
 	)
 	assert {pc_row(pc).status for pc in pcs} == {IN_POOL}

@@ -8,7 +8,7 @@ import urllib.request
 import frappe
 import pytest
 
-from crm_pool.setup.roles import SALES_USER
+from crm_pool.core.roles import SALES_USER
 from tests.conftest import new_user, real_commit
 
 pytestmark = pytest.mark.browser

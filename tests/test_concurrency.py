@@ -5,8 +5,8 @@ from __future__ import annotations
 import frappe
 import pytest
 
+from crm_pool.core.status import CLAIM
 from crm_pool.pool import ownership
-from crm_pool.pool.status import CLAIM
 from tests.conftest import at_once, new_user, real_commit
 from tests.pool_helpers import make_pool, make_pool_customer
 

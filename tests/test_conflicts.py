@@ -8,10 +8,12 @@ import frappe
 import pytest
 from frappe.utils import add_days, now_datetime
 
-from crm_pool import transfer_api
-from crm_pool.pool import conflicts, ownership
-from crm_pool.pool.intake import DuplicateCustomerError
-from crm_pool.pool.status import COLLABORATE, READ, READ_WRITE, TRANSFER
+from crm_pool.api import pool as pool_api
+from crm_pool.api import transfer as transfer_api
+from crm_pool.core import errors
+from crm_pool.core.errors import DuplicateCustomerError
+from crm_pool.core.status import COLLABORATE, READ, READ_WRITE, TRANSFER
+from crm_pool.transfer import conflicts
 from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool
 from tests.recycle_helpers import make_opportunity, make_quotation
@@ -156,7 +158,7 @@ def test_one_open_conflict_per_customer_and_claimant(rivals, make_user):
 def test_owner_collaborators_and_managers_make_no_conflict(rivals):
 	as_user(rivals.a, make_opportunity, "Lead", rivals.lead)
 	as_user(rivals.m, make_communication, "Lead", rivals.lead)
-	as_user(rivals.a, transfer_api.add_collaborator, rivals.pc, rivals.b, READ)
+	as_user(rivals.a, pool_api.add_collaborator, rivals.pc, rivals.b, READ)
 	as_user(rivals.b, make_communication, "Lead", rivals.lead)
 	assert conflicts_of(rivals.pc) == []
 
@@ -261,7 +263,7 @@ def test_keep_owner_closes_the_conflict_and_a_new_contact_opens_another(conflict
 	)
 	assert frappe.db.get_value("Pool Customer", conflict.pc, "owned_by") == conflict.a
 	assert frappe.db.exists("Notification Log", {"for_user": conflict.b, "document_name": conflict.conflict})
-	with pytest.raises(ownership.PoolRuleError):
+	with pytest.raises(errors.PoolRuleError):
 		as_user(conflict.m, transfer_api.resolve_conflict, conflict.conflict, conflicts.KEEP_OWNER)
 	as_user(conflict.b, make_communication, "Lead", conflict.lead)
 	assert len(conflicts_of(conflict.pc, status=conflicts.OPEN)) == 1
@@ -290,7 +292,7 @@ def test_transfer_to_claimant_moves_the_customer_with_a_log_entry(conflict):
 def test_transfer_to_claimant_respects_the_cap(conflict):
 	frappe.db.set_value("Customer Pool", conflict.pool, "max_owned", 1)
 	make_lead(conflict.pool, owner=conflict.b)  # b is at the cap
-	with pytest.raises(ownership.PoolRuleError, match="most allowed"):
+	with pytest.raises(errors.PoolRuleError, match="most allowed"):
 		as_user(conflict.m, transfer_api.resolve_conflict, conflict.conflict, conflicts.TO_CLAIMANT)
 	assert frappe.db.get_value("Pool Customer", conflict.pc, "owned_by") == conflict.a
 	assert frappe.db.get_value("Ownership Conflict", conflict.conflict, "status") == conflicts.OPEN
@@ -314,8 +316,8 @@ def test_add_as_collaborator_keeps_one_owner(conflict):
 
 def test_read_collaborators_read_and_read_write_collaborators_write_the_party(rivals, make_user):
 	reader, writer, stranger = make_user("Sales User"), make_user("Sales User"), make_user("Sales User")
-	as_user(rivals.a, transfer_api.add_collaborator, rivals.pc, reader, READ)
-	as_user(rivals.a, transfer_api.add_collaborator, rivals.pc, writer, READ_WRITE)
+	as_user(rivals.a, pool_api.add_collaborator, rivals.pc, reader, READ)
+	as_user(rivals.a, pool_api.add_collaborator, rivals.pc, writer, READ_WRITE)
 
 	frappe.set_user(reader)
 	lead = frappe.get_doc("Lead", rivals.lead)  # may read
@@ -341,8 +343,8 @@ def test_read_write_collaborators_write_the_customer_too(rivals, make_user):
 	writer, reader = make_user("Sales User"), make_user("Sales User")
 	customer = frappe._dict(name=to_customer(rivals.lead))
 	assert frappe.db.get_value("Pool Customer", rivals.pc, "customer") == customer.name
-	as_user(rivals.m, transfer_api.add_collaborator, rivals.pc, writer, READ_WRITE)
-	as_user(rivals.m, transfer_api.add_collaborator, rivals.pc, reader, READ)
+	as_user(rivals.m, pool_api.add_collaborator, rivals.pc, writer, READ_WRITE)
+	as_user(rivals.m, pool_api.add_collaborator, rivals.pc, reader, READ)
 	assert frappe.has_permission("Customer", "write", doc=customer.name, user=writer)
 	assert frappe.has_permission("Customer", "read", doc=customer.name, user=reader)
 	assert not frappe.has_permission("Customer", "write", doc=customer.name, user=reader)
@@ -351,12 +353,12 @@ def test_read_write_collaborators_write_the_customer_too(rivals, make_user):
 def test_collaborators_are_managed_by_the_owner_or_a_manager(rivals, make_user):
 	c = make_user("Sales User")
 	with pytest.raises(frappe.PermissionError):
-		as_user(rivals.b, transfer_api.add_collaborator, rivals.pc, c, READ)
-	with pytest.raises(ownership.PoolRuleError):  # the owner is no collaborator of their own customer
-		as_user(rivals.m, transfer_api.add_collaborator, rivals.pc, rivals.a, READ)
-	as_user(rivals.a, transfer_api.add_collaborator, rivals.pc, c, READ)
-	result = as_user(rivals.a, transfer_api.add_collaborator, rivals.pc, c, READ_WRITE)  # access changed
+		as_user(rivals.b, pool_api.add_collaborator, rivals.pc, c, READ)
+	with pytest.raises(errors.PoolRuleError):  # the owner is no collaborator of their own customer
+		as_user(rivals.m, pool_api.add_collaborator, rivals.pc, rivals.a, READ)
+	as_user(rivals.a, pool_api.add_collaborator, rivals.pc, c, READ)
+	result = as_user(rivals.a, pool_api.add_collaborator, rivals.pc, c, READ_WRITE)  # access changed
 	assert result["collaborators"] == [{"user": c, "access": READ_WRITE}]
-	result = as_user(rivals.m, transfer_api.remove_collaborator, rivals.pc, c)
+	result = as_user(rivals.m, pool_api.remove_collaborator, rivals.pc, c)
 	assert result["collaborators"] == []
 	assert frappe.db.count("Pool Log", {"pool_customer": rivals.pc, "action": COLLABORATE}) == 3

@@ -24,8 +24,8 @@ import frappe.handler
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from crm_pool.pool import ownership
-from crm_pool.pool.status import READ
+from crm_pool.core.status import READ
+from crm_pool.pool import collaborators
 from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool
 from tests.recycle_helpers import company, make_opportunity, make_quotation, submit_sales_order
@@ -85,7 +85,7 @@ class World:
 	def reader(self) -> str:
 		reader = self._member(new_user("Sales User"))
 		pc = frappe.db.get_value("Pool Customer", {"lead": self.lead})
-		ownership.add_collaborator(pc, reader, READ)
+		collaborators.add_collaborator(pc, reader, READ)
 		return reader
 
 	@cached_property

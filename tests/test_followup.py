@@ -7,8 +7,8 @@ import frappe
 import pytest
 from frappe.utils import get_datetime, now_datetime
 
+from crm_pool.core.status import IN_POOL, LOCKED
 from crm_pool.pool import followup
-from crm_pool.pool.status import IN_POOL, LOCKED
 from tests.recycle_helpers import (
 	convert_to_customer,
 	make_opportunity,

@@ -14,10 +14,12 @@ from frappe.model.workflow import WorkflowTransitionError, apply_workflow
 from frappe.translate import clear_cache as clear_translation_cache
 
 from crm_pool import demo
-from crm_pool.pool import intake, ownership, rules
-from crm_pool.pool.status import CONVERT, CONVERTED, IN_POOL, INTAKE, INVALID, OWNED, PENDING_REVIEW, REVIEW
+from crm_pool.core import errors, normalize
+from crm_pool.core import settings as pool_settings_
+from crm_pool.core.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
+from crm_pool.core.status import CONVERT, CONVERTED, IN_POOL, INTAKE, INVALID, OWNED, PENDING_REVIEW, REVIEW
+from crm_pool.pool import collaborators, dedupe, intake
 from crm_pool.setup import install
-from crm_pool.setup.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
 from tests import pool_helpers
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -130,9 +132,9 @@ def test_lead_with_owner_is_owned_by_its_first_contact(make_user):
 		"Zh***@Example.cn",
 		"浙江杭州",
 	)
-	assert pc.name_key == rules.dedupe_key("杭州恒信化工有限公司")
-	assert pc.mobile_key == rules.dedupe_key("13812345678")
-	assert pc.email_key == rules.dedupe_key("zhangsan@example.cn")
+	assert pc.name_key == normalize.dedupe_key("杭州恒信化工有限公司")
+	assert pc.mobile_key == normalize.dedupe_key("13812345678")
+	assert pc.email_key == normalize.dedupe_key("zhangsan@example.cn")
 	row = frappe.db.sql("SELECT * FROM `tabPool Customer` WHERE name = %s", pc.name, as_dict=True)[0]
 	assert not any("12345678" in str(v) or "zhangsan@" in str(v).lower() for v in row.values())
 
@@ -181,23 +183,23 @@ def test_pool_is_chosen_by_territory_nearest_ancestor_then_default():
 	province_pool = make_pool(territory=province)
 	default = make_pool(is_default=1)
 
-	assert intake.choose_pool(city) == province_pool
-	assert intake.choose_pool(province) == province_pool
-	assert intake.choose_pool(region) == region_pool
-	assert intake.choose_pool(elsewhere) == default
-	assert intake.choose_pool(None) == default
+	assert pool_settings_.choose_pool(city) == province_pool
+	assert pool_settings_.choose_pool(province) == province_pool
+	assert pool_settings_.choose_pool(region) == region_pool
+	assert pool_settings_.choose_pool(elsewhere) == default
+	assert pool_settings_.choose_pool(None) == default
 
 	lead = new_lead(territory=city)  # no flags.pool: chosen by territory
 	assert pool_customer_of("Lead", lead.name).pool == province_pool
 	frappe.db.set_value("Customer Pool", province_pool, "enabled", 0)
-	assert intake.choose_pool(city) == region_pool
+	assert pool_settings_.choose_pool(city) == region_pool
 
 
 def test_no_enabled_pool_means_no_pool_customer():
 	frappe.db.sql("UPDATE `tabCustomer Pool` SET enabled = 0")
 	lead = new_lead()
 	assert pool_customer_of("Lead", lead.name) is None
-	assert intake.choose_pool(None) is None
+	assert pool_settings_.choose_pool(None) is None
 
 
 def test_a_disabled_pool_refuses_intake():
@@ -251,7 +253,7 @@ def test_each_kind_of_duplicate_is_refused(kind, field, value):
 	}
 	other[field] = value
 	before = counts()
-	with pytest.raises(intake.DuplicateCustomerError) as error:
+	with pytest.raises(errors.DuplicateCustomerError) as error:
 		new_lead(
 			other["company"], pool=pool, mobile=other["mobile"], email=other["email"], uscc=other.get("uscc")
 		)
@@ -265,7 +267,7 @@ def test_each_kind_of_duplicate_is_refused(kind, field, value):
 def test_full_width_company_name_is_a_duplicate():
 	pool = make_pool()
 	new_lead("ＡＢＣ环保科技（中国）有限公司", pool=pool)
-	with pytest.raises(intake.DuplicateCustomerError, match="the same company name"):
+	with pytest.raises(errors.DuplicateCustomerError, match="the same company name"):
 		new_lead("ABC环保科技(中国)有限责任公司", pool=pool)
 
 
@@ -277,12 +279,12 @@ def test_duplicate_message_masks_the_owner_for_users_who_may_not_see_the_custome
 	collaborator = make_user(SALES_USER)
 	existing = new_lead("苏州瑞丰精密制造有限公司", pool=pool, owner=owner, mobile="13712345678")
 	pc = pool_customer_of("Lead", existing.name)
-	ownership.add_collaborator(pc.name, collaborator, "Read")
+	collaborators.add_collaborator(pc.name, collaborator, "Read")
 
 	def refusal_as(user: str) -> str:
 		frappe.set_user(user)
 		try:
-			with pytest.raises(intake.DuplicateCustomerError) as error:
+			with pytest.raises(errors.DuplicateCustomerError) as error:
 				new_lead("苏州瑞丰精密制造股份有限公司", mobile=unique_mobile())
 			return str(error.value)
 		finally:
@@ -297,8 +299,8 @@ def test_duplicate_message_masks_the_owner_for_users_who_may_not_see_the_custome
 	frappe.local.lang = "zh"
 	try:
 		frappe.set_user(other_sales)
-		assert intake.duplicate_message(pc, "name_key").startswith("该客户已存在")
-		assert "负责人为 张*" in intake.duplicate_message(pc, "name_key")
+		assert dedupe.duplicate_message(pc, "name_key").startswith("该客户已存在")
+		assert "负责人为 张*" in dedupe.duplicate_message(pc, "name_key")
 	finally:
 		frappe.set_user("Administrator")
 		frappe.local.lang = "en"
@@ -317,7 +319,7 @@ def test_a_customer_duplicating_a_lead_is_refused():
 		}
 	)
 	customer.flags.pool = pool
-	with pytest.raises(intake.DuplicateCustomerError, match="company name"):
+	with pytest.raises(errors.DuplicateCustomerError, match="company name"):
 		customer.insert()
 
 
@@ -335,7 +337,7 @@ def test_editing_a_lead_into_a_duplicate_is_refused():
 	second = new_lead(pool=pool)
 	second.reload()  # ERPNext's Contact hook wrote the lead's phone numbers
 	second.mobile_no = "136 1234 5678"
-	with pytest.raises(intake.DuplicateCustomerError, match=pool_customer_of("Lead", first.name).name):
+	with pytest.raises(errors.DuplicateCustomerError, match=pool_customer_of("Lead", first.name).name):
 		second.save()
 	second.reload()
 	second.email_id = second.email_id.upper()  # its own email in another case: not a duplicate
@@ -409,7 +411,7 @@ def test_lead_to_customer_keeps_one_pool_customer_and_its_history(make_user):
 	assert frappe.db.exists("ToDo", {"reference_type": "Customer", "reference_name": customer.name, **todo})
 	assert not frappe.db.exists("ToDo", {"reference_type": "Lead", "reference_name": lead.name, **todo})
 	# the same party again is not a new pool customer, but a second customer from that lead is a duplicate
-	with pytest.raises(intake.DuplicateCustomerError):
+	with pytest.raises(errors.DuplicateCustomerError):
 		convert(lead.name)
 
 
@@ -446,7 +448,7 @@ def test_a_new_customer_enters_the_pool_with_its_contact(make_user):
 		None,
 	)  # a Customer owned is 已转化
 	assert (pc.mobile_masked, pc.email_masked) == ("135****5678", "Li***@Example.cn")
-	assert pc.mobile_key == rules.dedupe_key("13512345678")
+	assert pc.mobile_key == normalize.dedupe_key("13512345678")
 	assert frappe.db.get_value("Customer", customer.name, "pool_customer") == pc.name
 	# the primary contact ERPNext made from those fields names the contact person on the next save
 	customer.reload()
@@ -488,11 +490,11 @@ def test_editing_the_lead_updates_only_the_changed_fields_of_its_pool_customer()
 	lead.save()
 
 	pc.reload()
-	assert pc.customer_name == "温州天成涂料有限公司" and pc.name_key == rules.dedupe_key(
+	assert pc.customer_name == "温州天成涂料有限公司" and pc.name_key == normalize.dedupe_key(
 		"温州天成涂料有限公司"
 	)
 	assert pc.mobile_masked == "158****1111"
-	assert pc.mobile_key == rules.dedupe_key("15800001111")
+	assert pc.mobile_key == normalize.dedupe_key("15800001111")
 	assert pc.territory == territory
 	assert pc.uscc == "91350100M000100Y43" == frappe.db.get_value("Lead", lead.name, "uscc")
 	assert pc.contact_person == "手工维护"  # unchanged on the lead: left alone

@@ -26,7 +26,7 @@ import uuid
 import frappe
 import pytest
 
-from crm_pool.pool import conflicts
+from crm_pool.transfer import conflicts
 from tests.access_helpers import call_whitelisted
 from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool

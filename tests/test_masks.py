@@ -22,11 +22,13 @@ import frappe.client
 import pytest
 from frappe.desk import reportview
 
-from crm_pool import api, bulk_demo
+from crm_pool import bulk_demo
+from crm_pool.api import pool as pool_api
+from crm_pool.core import normalize
+from crm_pool.core.errors import DuplicateCustomerError, HiddenFieldQueryError
 from crm_pool.patches import rekey_dedupe_keys
-from crm_pool.pool import adopt, conflicts, intake, ownership, rules
-from crm_pool.pool.intake import DuplicateCustomerError
-from crm_pool.pool.query_guard import HiddenFieldQueryError
+from crm_pool.pool import adopt, dedupe, ownership, profile
+from crm_pool.transfer import conflicts
 from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool
 from tests.test_concurrency import purge
@@ -75,38 +77,38 @@ def world(make_user):
 
 
 def test_dedupe_keys_are_keyed_by_the_site_secret(world, monkeypatch):
-	key = rules.dedupe_key(MOBILE)
+	key = normalize.dedupe_key(MOBILE)
 	assert key and len(key) == 64
 	assert key != sha(MOBILE), "a plain SHA-256 of the number must not be the key"
-	assert rules.dedupe_key(MOBILE) == key  # stable for one site
+	assert normalize.dedupe_key(MOBILE) == key  # stable for one site
 	stored = frappe.db.get_value(
 		"Pool Customer", world.pc, ["mobile_key", "email_key", "name_key"], as_dict=True
 	)
 	assert stored.mobile_key == key and stored.mobile_key != sha(MOBILE)
-	assert stored.email_key == rules.dedupe_key(EMAIL) and stored.email_key != sha(EMAIL)
-	assert stored.name_key == rules.dedupe_key("杭州掩码化工有限公司")
+	assert stored.email_key == normalize.dedupe_key(EMAIL) and stored.email_key != sha(EMAIL)
+	assert stored.name_key == normalize.dedupe_key("杭州掩码化工有限公司")
 	assert "杭州" not in stored.name_key and stored.name_key != sha("杭州掩码化工有限公司")
 
 	# another site (another encryption_key) gets other keys for the same number
 	monkeypatch.setitem(frappe.local.conf, "encryption_key", frappe.generate_hash(length=44))
-	assert rules.dedupe_key(MOBILE) != key
+	assert normalize.dedupe_key(MOBILE) != key
 	monkeypatch.undo()
-	assert rules.dedupe_key(MOBILE) == key
+	assert normalize.dedupe_key(MOBILE) == key
 
 
 def test_set_based_writers_make_the_same_keys_as_intake(world):
 	# SQL form of the keyed hash (bulk data, patches)
 	for value in (MOBILE, EMAIL, "华为技术中国有限公司"):
-		sql, values = rules.dedupe_key_sql("SHA2(%(v)s, 256)")
-		assert frappe.db.sql(f"SELECT {sql}", {**values, "v": value})[0][0] == rules.dedupe_key(value)
+		sql, values = normalize.dedupe_key_sql("SHA2(%(v)s, 256)")
+		assert frappe.db.sql(f"SELECT {sql}", {**values, "v": value})[0][0] == normalize.dedupe_key(value)
 
 	# bulk demo rows (INSERT ... SELECT) carry the keys intake computes for their Leads
 	bulk_demo._insert_rows(1, 3)
 	for n in (1, 2, 3):
 		lead = frappe.get_doc("Lead", f"{bulk_demo.LEAD_PREFIX}{n:07d}")
-		expected = intake.dedupe_keys(intake.party_profile(lead))
+		expected = dedupe.dedupe_keys(profile.party_profile(lead))
 		row = frappe.db.get_value(
-			"Pool Customer", f"{bulk_demo.PC_PREFIX}{n:07d}", list(intake.DEDUPE_FIELDS), as_dict=True
+			"Pool Customer", f"{bulk_demo.PC_PREFIX}{n:07d}", list(profile.DEDUPE_FIELDS), as_dict=True
 		)
 		assert dict(row) == expected and expected["mobile_key"] and expected["name_key"]
 
@@ -117,7 +119,9 @@ def test_set_based_writers_make_the_same_keys_as_intake(world):
 	adopted = frappe.db.get_value(
 		"Pool Customer", {"lead": world.lead}, ["mobile_key", "email_key"], as_dict=True
 	)
-	assert adopted.mobile_key == rules.dedupe_key(MOBILE) and adopted.email_key == rules.dedupe_key(EMAIL)
+	assert adopted.mobile_key == normalize.dedupe_key(MOBILE) and adopted.email_key == normalize.dedupe_key(
+		EMAIL
+	)
 
 
 def test_the_patch_rekeys_old_plain_keys_in_place(world):
@@ -129,9 +133,9 @@ def test_the_patch_rekeys_old_plain_keys_in_place(world):
 		update_modified=False,
 	)
 	rekey_dedupe_keys.execute()
-	row = frappe.db.get_value("Pool Customer", world.pc, list(intake.DEDUPE_FIELDS), as_dict=True)
+	row = frappe.db.get_value("Pool Customer", world.pc, list(profile.DEDUPE_FIELDS), as_dict=True)
 	lead = frappe.get_doc("Lead", world.lead)
-	assert dict(row) == intake.dedupe_keys(intake.party_profile(lead))
+	assert dict(row) == dedupe.dedupe_keys(profile.party_profile(lead))
 	# and dedupe still finds the customer by its mobile
 	with pytest.raises(DuplicateCustomerError):
 		make_lead(world.pool, mobile_no="+86 138-1234-0001")
@@ -141,12 +145,12 @@ def test_the_patch_rekeys_old_plain_keys_in_place(world):
 
 
 def test_a_sales_user_cannot_filter_or_sort_on_hidden_fields(world):
-	key = rules.dedupe_key(MOBILE)
+	key = normalize.dedupe_key(MOBILE)
 	frappe.set_user(world.a)  # the owner reads the row, but not its keys
 	assert frappe.get_list("Pool Customer", filters={"name": world.pc}, pluck="name") == [world.pc]
 	probes = [
 		lambda: frappe.get_list("Pool Customer", filters=[["mobile_key", "=", key]]),
-		lambda: frappe.get_list("Pool Customer", filters={"email_key": rules.dedupe_key(EMAIL)}),
+		lambda: frappe.get_list("Pool Customer", filters={"email_key": normalize.dedupe_key(EMAIL)}),
 		lambda: frappe.get_list("Pool Customer", or_filters=[["name_key", "like", "%"]]),
 		lambda: frappe.get_list("Pool Customer", filters=[["Pool Customer", "mobile_key", "is", "set"]]),
 		lambda: frappe.get_list("Pool Customer", order_by="mobile_key asc"),
@@ -204,7 +208,7 @@ def get(url: str, auth: str) -> tuple[int, dict]:
 
 
 def test_rest_refuses_filters_and_sort_on_hidden_fields(rest_world, web_server):
-	key = rules.dedupe_key(MOBILE)
+	key = normalize.dedupe_key(MOBILE)
 	base = f"{web_server}/api/resource/Pool%20Customer?"
 	by_key = urllib.parse.urlencode({"filters": json.dumps([["mobile_key", "=", key]])})
 	sales, manager = rest_world.auth[rest_world.sales], rest_world.auth[rest_world.manager]
@@ -244,7 +248,7 @@ def test_a_duplicate_refusal_names_the_customer_and_masked_owner_not_the_contact
 	with pytest.raises(DuplicateCustomerError) as refused:
 		make_lead(world.pool, owner=world.b, mobile_no=MOBILE, company_name="随便写的公司")
 	message = str(refused.value)
-	masked_owner = rules.mask_person_name(full_name(world.a))
+	masked_owner = normalize.mask_person_name(full_name(world.a))
 	assert world.pc in message and "杭州掩码化工有限公司" in message and masked_owner in message
 	assert full_name(world.a) not in message and world.a not in message
 	assert "mobile" not in message.lower() and MOBILE not in message and "138****" not in message
@@ -272,7 +276,7 @@ def test_the_claimant_reads_their_conflict_with_the_owner_masked(world):
 	owner_name = full_name(world.a)
 	frappe.set_user(world.b)
 	doc = frappe.client.get("Ownership Conflict", name)
-	assert doc["current_owner_masked"] == rules.mask_person_name(owner_name)
+	assert doc["current_owner_masked"] == normalize.mask_person_name(owner_name)
 	for hidden in ("current_owner", "current_owner_name", "details"):
 		assert not doc.get(hidden), hidden
 	listed = frappe.get_list("Ownership Conflict", fields=["*"], filters={"name": name})
@@ -289,13 +293,13 @@ def test_the_claimant_reads_their_conflict_with_the_owner_masked(world):
 def test_previous_owner_and_history_are_masked_for_who_may_not_see_the_customer(world):
 	as_user(world.a, ownership.release, world.pc, "不再跟进")
 	owner_name = full_name(world.a)
-	masked = rules.mask_person_name(owner_name)
+	masked = normalize.mask_person_name(owner_name)
 
 	frappe.set_user(world.b)  # a pool member looking at the in-pool customer
 	doc = frappe.client.get("Pool Customer", world.pc)
 	assert not doc.get("previous_owner")
 	assert doc["previous_owner_name"] == masked
-	status = api.pool_status(world.pc)
+	status = pool_api.pool_status(world.pc)
 	text = json.dumps(status["history"], default=str, ensure_ascii=False)
 	assert world.a not in text and owner_name not in text and masked in text
 	listed = frappe.get_list("Pool Customer", fields=["*"], filters={"name": world.pc})
@@ -305,7 +309,7 @@ def test_previous_owner_and_history_are_masked_for_who_may_not_see_the_customer(
 	frappe.set_user(world.m)  # a manager sees it in full
 	doc = frappe.client.get("Pool Customer", world.pc)
 	assert doc["previous_owner"] == world.a and doc["previous_owner_name"] == owner_name
-	status = api.pool_status(world.pc)
+	status = pool_api.pool_status(world.pc)
 	assert owner_name in json.dumps(status["history"], default=str, ensure_ascii=False)
 
 	# once b owns it, b sees the previous owner in full

@@ -10,8 +10,9 @@ import frappe
 import pytest
 from frappe.utils import get_datetime, now_datetime
 
-from crm_pool.pool import conflicts, mirror
-from crm_pool.pool.status import CONVERTED, IN_POOL, INVALID, MERGE, OWNED
+from crm_pool.core import mirror
+from crm_pool.core.status import CONVERTED, IN_POOL, INVALID, MERGE, OWNED
+from crm_pool.transfer import conflicts
 from tests.pool_helpers import make_lead, make_pool
 
 

@@ -7,9 +7,10 @@ import frappe
 import pytest
 from frappe.utils import add_days, now_datetime
 
-from crm_pool import api
+from crm_pool.api import pool as pool_api
+from crm_pool.core import errors
+from crm_pool.core.status import ASSIGN, CLAIM, IN_POOL, LOCK, LOCKED, OWNED, RELEASE
 from crm_pool.pool import ownership
-from crm_pool.pool.status import ASSIGN, CLAIM, IN_POOL, LOCK, LOCKED, OWNED, RELEASE
 from tests.pool_helpers import make_lead, make_pool, make_pool_customer
 
 
@@ -46,7 +47,7 @@ def sales(make_user):
 def test_claim_makes_the_user_the_one_owner_everywhere(sales):
 	pc = make_pool_customer(sales.pool)
 	frappe.set_user(sales.a)
-	result = api.claim(pc)
+	result = pool_api.claim(pc)
 	assert result["status"] == OWNED and result["owned_by"] == sales.a
 	frappe.set_user("Administrator")
 	row = frappe.db.get_value("Pool Customer", pc, ["status", "owned_by", "claimed_at"], as_dict=True)
@@ -63,8 +64,8 @@ def test_a_claimed_customer_cannot_be_claimed_again_and_the_owner_is_masked(sale
 	frappe.set_user(sales.a)
 	ownership.claim(pc)
 	frappe.set_user(sales.b)
-	with pytest.raises(ownership.PoolRuleError) as refused:
-		api.claim(pc)
+	with pytest.raises(errors.PoolRuleError) as refused:
+		pool_api.claim(pc)
 	message = str(refused.value)
 	assert "already been claimed" in message
 	full_name = frappe.utils.get_fullname(sales.a)
@@ -77,12 +78,12 @@ def test_only_members_claim_and_apply_mode_pools_refuse_direct_claims(sales, mak
 	pc = make_pool_customer(sales.pool)
 	frappe.set_user(outsider)
 	with pytest.raises(frappe.PermissionError):  # not even readable: not a member of the pool
-		api.claim(pc)
+		pool_api.claim(pc)
 	frappe.set_user("Administrator")
 	apply_pool = make_pool(members=[sales.a], claim_mode="Apply and Approve")
 	pc2 = make_pool_customer(apply_pool)
 	frappe.set_user(sales.a)
-	with pytest.raises(ownership.PoolRuleError, match="allocation request"):
+	with pytest.raises(errors.PoolRuleError, match="allocation request"):
 		ownership.claim(pc2)
 	assert frappe.db.get_value("Pool Customer", pc2, "status") == IN_POOL
 
@@ -93,7 +94,7 @@ def test_cap_counts_owned_customers_and_optionally_not_converted_ones(sales):
 	frappe.set_user(sales.a)
 	ownership.claim(pcs[0])
 	ownership.claim(pcs[1])
-	with pytest.raises(ownership.PoolRuleError, match="the most allowed"):
+	with pytest.raises(errors.PoolRuleError, match="the most allowed"):
 		ownership.claim(pcs[2])
 	frappe.set_user("Administrator")
 	frappe.db.set_value("Pool Customer", pcs[0], "status", "Converted")
@@ -109,7 +110,7 @@ def test_daily_cap_counts_claims_even_when_released(sales):
 	frappe.set_user(sales.a)
 	ownership.claim(first)
 	ownership.release(first, "客户无需求")
-	with pytest.raises(ownership.PoolRuleError, match="claims today"):
+	with pytest.raises(errors.PoolRuleError, match="claims today"):
 		ownership.claim(second)
 
 
@@ -119,7 +120,7 @@ def test_previous_owner_cooldown(sales):
 	frappe.set_user(sales.a)
 	ownership.claim(pc)
 	ownership.release(pc, "暂不跟进")
-	with pytest.raises(ownership.PoolRuleError, match="after 7 days"):
+	with pytest.raises(errors.PoolRuleError, match="after 7 days"):
 		ownership.claim(pc)
 	frappe.set_user(sales.b)
 	ownership.claim(pc)  # someone else may
@@ -138,13 +139,13 @@ def test_previous_owner_cooldown(sales):
 def test_release_needs_a_reason_and_the_owner_or_a_manager(sales):
 	pc = make_pool_customer(sales.pool, owner=sales.a)
 	frappe.set_user(sales.a)
-	with pytest.raises(ownership.PoolRuleError, match="reason"):
-		api.release(pc, "  ")
+	with pytest.raises(errors.PoolRuleError, match="reason"):
+		pool_api.release(pc, "  ")
 	frappe.set_user(sales.b)
 	with pytest.raises(frappe.PermissionError):  # b cannot even read a's customer
-		api.release(pc, "不是我的")
+		pool_api.release(pc, "不是我的")
 	frappe.set_user(sales.a)
-	result = api.release(pc, "客户已找到其他供应商")
+	result = pool_api.release(pc, "客户已找到其他供应商")
 	assert result["status"] == IN_POOL and result["owned_by"] is None
 	frappe.set_user("Administrator")
 	row = frappe.db.get_value(
@@ -161,16 +162,16 @@ def test_lock_and_unlock_are_for_managers_and_a_locked_customer_stays(sales):
 	pc = make_pool_customer(sales.pool, owner=sales.a)
 	frappe.set_user(sales.a)
 	with pytest.raises(frappe.PermissionError):
-		api.lock(pc, "重点客户")
+		pool_api.lock(pc, "重点客户")
 	frappe.set_user(sales.manager)
-	api.lock(pc, "重点客户")
+	pool_api.lock(pc, "重点客户")
 	row = frappe.db.get_value("Pool Customer", pc, ["status", "lock_reason", "recycle_due_at"], as_dict=True)
 	assert (row.status, row.lock_reason, row.recycle_due_at) == (LOCKED, "重点客户", None)
 	frappe.set_user(sales.a)
-	with pytest.raises(ownership.PoolRuleError, match="locked"):
-		api.release(pc, "想放弃")
+	with pytest.raises(errors.PoolRuleError, match="locked"):
+		pool_api.release(pc, "想放弃")
 	frappe.set_user(sales.manager)
-	api.unlock(pc, "合作稳定")
+	pool_api.unlock(pc, "合作稳定")
 	assert frappe.db.get_value("Pool Customer", pc, "status") == OWNED
 	assert [e.action for e in logs(pc)][-2:] == [LOCK, "Unlock"]
 
@@ -180,12 +181,12 @@ def test_manager_assigns_within_the_cap_and_sales_users_cannot(sales):
 	pc, other = make_pool_customer(pool), make_pool_customer(pool)
 	frappe.set_user(sales.a)
 	with pytest.raises(frappe.PermissionError):
-		api.assign(pc, sales.b, "帮同事领")
+		pool_api.assign(pc, sales.b, "帮同事领")
 	frappe.set_user(sales.manager)
-	api.assign(pc, sales.b, "华东区域客户")
-	with pytest.raises(ownership.PoolRuleError, match="the most allowed"):
-		api.assign(other, sales.b, "再给一个")
-	api.assign(pc, sales.a, "调整负责人")  # reassignment moves the assignment too
+	pool_api.assign(pc, sales.b, "华东区域客户")
+	with pytest.raises(errors.PoolRuleError, match="the most allowed"):
+		pool_api.assign(other, sales.b, "再给一个")
+	pool_api.assign(pc, sales.a, "调整负责人")  # reassignment moves the assignment too
 	frappe.set_user("Administrator")
 	assert open_assignees(pc) == [sales.a]
 	entry = logs(pc)[-1]
@@ -213,14 +214,14 @@ def test_editing_lead_owner_goes_through_the_rules(sales):
 	assert logs(pc)[-1].action == CLAIM
 	ownership.release(pc, "交给销售")  # back to the pool, where a claims it
 	frappe.set_user(sales.a)
-	api.claim(pc)
+	pool_api.claim(pc)
 	doc = frappe.get_doc("Lead", lead)
 	doc.lead_owner = sales.b  # a sales user cannot hand it to someone else
-	with pytest.raises(ownership.PoolRuleError, match="manager"):
+	with pytest.raises(errors.PoolRuleError, match="manager"):
 		doc.save()
 	doc = frappe.get_doc("Lead", lead)
 	doc.lead_owner = None  # nor drop it without the release action's reason
-	with pytest.raises(ownership.PoolRuleError, match="Release"):
+	with pytest.raises(errors.PoolRuleError, match="Release"):
 		doc.save()
 	frappe.set_user(sales.manager)  # a manager's edit is an assignment
 	doc = frappe.get_doc("Lead", lead)
@@ -235,7 +236,7 @@ def test_claim_many_claims_what_the_rules_allow_and_says_why_not(sales):
 	pcs = [make_pool_customer(pool) for _ in range(3)]
 	taken = make_pool_customer(pool, owner=sales.b)
 	frappe.set_user(sales.a)
-	result = api.claim_many(frappe.as_json([*pcs, "PC-NOPE-1", taken]))
+	result = pool_api.claim_many(frappe.as_json([*pcs, "PC-NOPE-1", taken]))
 	assert result["claimed"] == pcs[:2]
 	reasons = {row["name"]: row["reason"] for row in result["refused"]}
 	assert set(reasons) == {pcs[2], "PC-NOPE-1", taken}
@@ -249,20 +250,20 @@ def test_claim_many_claims_what_the_rules_allow_and_says_why_not(sales):
 def test_bad_input_is_refused_with_a_message(sales):
 	frappe.set_user(sales.a)
 	with pytest.raises(frappe.DoesNotExistError):
-		api.claim("PC-0000-00000")
-	with pytest.raises(ownership.PoolRuleError):
-		api.claim_many("[]")
-	with pytest.raises(ownership.PoolRuleError):
-		api.claim_many(frappe.as_json([f"PC-{i}" for i in range(api.MAX_BATCH + 1)]))
+		pool_api.claim("PC-0000-00000")
+	with pytest.raises(errors.PoolRuleError):
+		pool_api.claim_many("[]")
+	with pytest.raises(errors.PoolRuleError):
+		pool_api.claim_many(frappe.as_json([f"PC-{i}" for i in range(pool_api.MAX_BATCH + 1)]))
 	frappe.set_user(sales.manager)
 	pc = make_pool_customer(sales.pool)
-	with pytest.raises(ownership.PoolRuleError):
-		api.assign(pc, "nobody@nowhere.invalid")
+	with pytest.raises(errors.PoolRuleError):
+		pool_api.assign(pc, "nobody@nowhere.invalid")
 
 
 def test_pool_status_for_a_lead_form(sales):
 	pc = make_pool_customer(sales.pool, owner=sales.a)
 	frappe.set_user(sales.a)
-	status = api.pool_status(doctype="Lead", name=lead_of(pc))
+	status = pool_api.pool_status(doctype="Lead", name=lead_of(pc))
 	assert status["name"] == pc and status["owned_by"] == sales.a and status["can"]["release"]
 	assert next(row["action"] for row in status["history"]) == ASSIGN

@@ -14,7 +14,7 @@ import pytest
 from frappe.desk import reportview
 from frappe.desk.search import search_link
 
-from crm_pool.pool.status import IN_POOL
+from crm_pool.core.status import IN_POOL
 from tests.conftest import new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool
 

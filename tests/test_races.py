@@ -13,10 +13,11 @@ import frappe
 import pytest
 from frappe.utils import now_datetime
 
-from crm_pool import api
-from crm_pool.pool import ownership, recycle, rules
-from crm_pool.pool.intake import DuplicateCustomerError
-from crm_pool.pool.status import CLAIM, IN_POOL, OWNED
+from crm_pool.api import pool as pool_api
+from crm_pool.core import normalize
+from crm_pool.core.errors import DuplicateCustomerError
+from crm_pool.core.status import CLAIM, IN_POOL, OWNED
+from crm_pool.pool import ownership, recycle
 from tests.conftest import at_once, new_user, real_commit
 from tests.pool_helpers import make_lead, make_pool, make_pool_customer
 
@@ -59,9 +60,11 @@ def shared():
 
 def random_uscc() -> str:
 	first17 = (
-		"91" + "".join(random.choices("0123456789", k=6)) + "".join(random.choices(rules.USCC_CHARSET, k=9))
+		"91"
+		+ "".join(random.choices("0123456789", k=6))
+		+ "".join(random.choices(normalize.USCC_CHARSET, k=9))
 	)
-	return first17 + rules.uscc_check_character(first17)
+	return first17 + normalize.uscc_check_character(first17)
 
 
 def random_mobile() -> str:
@@ -222,7 +225,7 @@ def test_two_bulk_claims_over_two_pools_in_opposite_orders_do_not_deadlock(share
 	real_commit()
 
 	def claim_many(names: list[str]):
-		return lambda: api.claim_many(json.dumps(names))
+		return lambda: pool_api.claim_many(json.dumps(names))
 
 	results = at_once(
 		[
@@ -252,7 +255,7 @@ def test_claim_many_claims_in_pool_then_name_order(make_user):
 	first, second = sorted([make_pool(members=[user]), make_pool(members=[user])])
 	names = [make_pool_customer(second), make_pool_customer(first), make_pool_customer(second)]
 	frappe.set_user(user)
-	result = api.claim_many(json.dumps(names))
+	result = pool_api.claim_many(json.dumps(names))
 	frappe.set_user("Administrator")
 	assert result["claimed"] == [names[1], *sorted([names[0], names[2]])]
 	assert all(frappe.db.get_value("Pool Customer", n, "status") == OWNED for n in names)
@@ -262,9 +265,9 @@ def test_the_intakes_named_locks_end_with_its_transaction():
 	"""The intake's named locks end with the transaction (here: its rollback)."""
 	pool = make_pool()
 	lead = make_lead(pool, mobile_no=random_mobile())
-	from crm_pool.pool import intake
+	from crm_pool.pool import dedupe
 
 	assert frappe.local.crm_pool_dedupe_locks
 	frappe.db.rollback()
-	assert not intake._held_dedupe_locks()
+	assert not dedupe._held_dedupe_locks()
 	assert not frappe.db.exists("Lead", lead.name)

@@ -8,8 +8,9 @@ import pytest
 from frappe.utils import get_datetime, now_datetime
 
 from crm_pool import bulk_demo
-from crm_pool.pool import mirror, recycle
-from crm_pool.pool.status import CONVERTED, IN_POOL, LOCKED, OWNED, RECYCLE
+from crm_pool.core import mirror
+from crm_pool.core.status import CONVERTED, IN_POOL, LOCKED, OWNED, RECYCLE
+from crm_pool.pool import recycle
 from tests.recycle_helpers import (
 	convert_to_customer,
 	make_opportunity,

@@ -6,7 +6,7 @@ import hashlib
 import frappe
 import pytest
 
-from crm_pool.pool import rules
+from crm_pool.core import normalize
 
 # Real, valid codes (check characters verified by hand and by `uscc_check_character`).
 VALID_USCCS = ["91350100M000100Y43", "91110000600037341L", "91440300708461136T"]
@@ -24,13 +24,15 @@ def check_character_by_hand(first17: str) -> str:
 @pytest.mark.parametrize("code", VALID_USCCS)
 def test_real_usccs_are_valid(code):
 	assert check_character_by_hand(code[:17]) == code[17]
-	assert rules.uscc_check_character(code[:17]) == code[17]
-	assert rules.validate_uscc(code) == code
+	assert normalize.uscc_check_character(code[:17]) == code[17]
+	assert normalize.validate_uscc(code) == code
 
 
 def test_uscc_is_normalized_before_checking():
-	assert rules.validate_uscc(" 91350100m000100y43 ") == "91350100M000100Y43"
-	assert rules.validate_uscc("９１３５０１００Ｍ０００１００Ｙ４３") == "91350100M000100Y43"  # full-width
+	assert normalize.validate_uscc(" 91350100m000100y43 ") == "91350100M000100Y43"
+	assert (
+		normalize.validate_uscc("９１３５０１００Ｍ０００１００Ｙ４３") == "91350100M000100Y43"
+	)  # full-width
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,7 @@ def test_uscc_is_normalized_before_checking():
 )
 def test_invalid_usccs_are_refused_with_the_problem_named(code, problem):
 	with pytest.raises(frappe.ValidationError) as error:
-		rules.validate_uscc(code)
+		normalize.validate_uscc(code)
 	assert problem in str(error.value)
 
 
@@ -56,7 +58,7 @@ def test_uscc_message_is_translated():
 	frappe.local.lang = "zh"
 	try:
 		with pytest.raises(frappe.ValidationError) as error:
-			rules.validate_uscc("91350100M000100Y44")
+			normalize.validate_uscc("91350100M000100Y44")
 		assert "校验码" in str(error.value)
 	finally:
 		frappe.local.lang = "en"
@@ -77,21 +79,21 @@ def test_uscc_message_is_translated():
 	],
 )
 def test_mobile_spellings_normalize_to_one_number(value):
-	assert rules.normalize_mobile(value) == "13812345678"
+	assert normalize.normalize_mobile(value) == "13812345678"
 
 
 @pytest.mark.parametrize("value", ["12812345678", "1381234567", "138123456789", "021-62345678", "abc", ""])
 def test_invalid_mobiles_are_refused(value):
 	with pytest.raises(frappe.ValidationError) as error:
-		rules.normalize_mobile(value)
+		normalize.normalize_mobile(value)
 	assert "not a valid mainland China mobile number" in str(error.value)
-	assert rules.parse_mobile(value) is None
+	assert normalize.parse_mobile(value) is None
 
 
 def test_email_normalization():
-	assert rules.normalize_email("  ZhangSan@Example.CN ") == "zhangsan@example.cn"
+	assert normalize.normalize_email("  ZhangSan@Example.CN ") == "zhangsan@example.cn"
 	with pytest.raises(frappe.ValidationError):
-		rules.normalize_email("zhangsan.example.cn")
+		normalize.normalize_email("zhangsan.example.cn")
 
 
 @pytest.mark.parametrize(
@@ -105,29 +107,31 @@ def test_email_normalization():
 	],
 )
 def test_company_name_forms_fold_together(variant):
-	assert rules.normalize_company_name(variant) == rules.normalize_company_name("华为技术有限公司")
+	assert normalize.normalize_company_name(variant) == normalize.normalize_company_name("华为技术有限公司")
 
 
 def test_company_name_full_width_and_brackets():
-	half = rules.normalize_company_name("ABC环保科技(中国)有限公司")
-	assert rules.normalize_company_name("ＡＢＣ环保科技（中国）有限公司") == half
-	assert rules.normalize_company_name("abc环保科技中国有限公司") == half
+	half = normalize.normalize_company_name("ABC环保科技(中国)有限公司")
+	assert normalize.normalize_company_name("ＡＢＣ环保科技（中国）有限公司") == half
+	assert normalize.normalize_company_name("abc环保科技中国有限公司") == half
 	assert half == "abc环保科技中国有限公司"
-	assert rules.normalize_company_name("ABC Co., Ltd.") == rules.normalize_company_name(
+	assert normalize.normalize_company_name("ABC Co., Ltd.") == normalize.normalize_company_name(
 		"abc company limited"
 	)
-	assert rules.normalize_company_name("华为技术有限公司") != rules.normalize_company_name(
+	assert normalize.normalize_company_name("华为技术有限公司") != normalize.normalize_company_name(
 		"华为软件有限公司"
 	)
-	assert rules.normalize_company_name(None) == ""
+	assert normalize.normalize_company_name(None) == ""
 
 
 def test_dedupe_key_is_a_keyed_hash_of_the_value():
-	assert rules.dedupe_key("13812345678") != hashlib.sha256(b"13812345678").hexdigest()
-	assert rules.dedupe_key("13812345678") == rules.dedupe_key("13812345678")
-	assert rules.dedupe_key("13812345678", secret=b"a") != rules.dedupe_key("13812345678", secret=b"b")
-	assert len(rules.dedupe_key("x")) == 64
-	assert rules.dedupe_key("") is None
+	assert normalize.dedupe_key("13812345678") != hashlib.sha256(b"13812345678").hexdigest()
+	assert normalize.dedupe_key("13812345678") == normalize.dedupe_key("13812345678")
+	assert normalize.dedupe_key("13812345678", secret=b"a") != normalize.dedupe_key(
+		"13812345678", secret=b"b"
+	)
+	assert len(normalize.dedupe_key("x")) == 64
+	assert normalize.dedupe_key("") is None
 
 
 @pytest.mark.parametrize(
@@ -145,7 +149,7 @@ def test_dedupe_key_is_a_keyed_hash_of_the_value():
 	],
 )
 def test_mask_mobile(value, masked):
-	assert rules.mask_mobile(value) == masked
+	assert normalize.mask_mobile(value) == masked
 
 
 @pytest.mark.parametrize(
@@ -158,7 +162,7 @@ def test_mask_mobile(value, masked):
 	],
 )
 def test_mask_email(value, masked):
-	assert rules.mask_email(value) == masked
+	assert normalize.mask_email(value) == masked
 
 
 @pytest.mark.parametrize(
@@ -176,4 +180,4 @@ def test_mask_email(value, masked):
 	],
 )
 def test_mask_address_keeps_province_and_city(address, province, city, masked):
-	assert rules.mask_address(address, province, city) == masked
+	assert normalize.mask_address(address, province, city) == masked

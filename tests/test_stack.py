@@ -8,7 +8,7 @@ import frappe.translate
 from frappe.utils.password import check_password
 
 from crm_pool import demo
-from crm_pool.setup.roles import POOL_MANAGER
+from crm_pool.core.roles import POOL_MANAGER
 
 
 def test_erpnext_is_set_up_for_a_chinese_company():

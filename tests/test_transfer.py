@@ -10,9 +10,10 @@ from frappe.desk.form import assign_to
 from frappe.model.document import Document
 from frappe.model.workflow import apply_workflow
 
-from crm_pool import transfer_api
-from crm_pool.pool import ownership, transfer
-from crm_pool.pool.status import CONVERTED, IN_POOL, LOCKED, RELEASE, TRANSFER
+from crm_pool.api import transfer as transfer_api
+from crm_pool.core.status import CONVERTED, IN_POOL, LOCKED, RELEASE, TRANSFER
+from crm_pool.pool import ownership
+from crm_pool.transfer import handover, leaving, transfers
 from tests.pool_helpers import make_pool, make_pool_customer
 from tests.recycle_helpers import make_opportunity, make_quotation
 
@@ -51,7 +52,7 @@ def disable(user: str) -> None:
 
 def leaving_draft(user: str) -> str | None:
 	return frappe.db.get_value(
-		"Ownership Transfer", {"from_owner": user, "trigger": transfer.LEAVING, "docstatus": 0}
+		"Ownership Transfer", {"from_owner": user, "trigger": transfers.LEAVING, "docstatus": 0}
 	)
 
 
@@ -117,14 +118,14 @@ def test_disabling_a_user_makes_one_draft_transfer_of_all_their_customers_assign
 	name = leaving_draft(team.a)
 	assert name
 	doc = frappe.get_doc("Ownership Transfer", name)
-	assert doc.status == transfer.DRAFT and doc.trigger == transfer.LEAVING
+	assert doc.status == transfers.DRAFT and doc.trigger == transfers.LEAVING
 	assert doc.all_customers and doc.to_pool and not doc.to_owner and doc.customer_count == 4
 	assert doc.owner == "Administrator"  # made by the system: any manager may decide on it
 	managers = open_todos("Ownership Transfer", name)
 	assert team.m in managers and team.pm in managers and team.a not in managers
 	# idempotent: saving the disabled user again, or the Employee leaving too, makes no second draft
 	frappe.get_doc("User", team.a).save(ignore_permissions=True)
-	transfer.make_leaving_draft(team.a, "again")
+	leaving.make_leaving_draft(team.a, "again")
 	assert frappe.db.count("Ownership Transfer", {"from_owner": team.a, "docstatus": 0}) == 1
 	# nothing moved yet: the customers are still a's
 	assert {row(pc).owned_by for pc in team.customers} == {team.a}
@@ -175,12 +176,12 @@ def test_after_approval_a_leaving_users_customers_move_with_their_open_documents
 	doc = apply_workflow(frappe.get_doc("Ownership Transfer", name), "Approve")
 	frappe.set_user("Administrator")
 	doc.reload()
-	assert doc.status == transfer.APPROVED and doc.docstatus == 1 and doc.decided_by == team.pm
+	assert doc.status == transfers.APPROVED and doc.docstatus == 1 and doc.decided_by == team.pm
 	assert doc.moved_count == 4 and doc.failed_count == 0
 	# an Opportunity and a Quotation, and a's ToDo on each
 	assert doc.documents_moved == 4
 	assert sorted(line.pool_customer for line in doc.customers) == sorted(team.customers)
-	assert {line.result for line in doc.customers} == {transfer.MOVED}
+	assert {line.result for line in doc.customers} == {handover.MOVED}
 
 	for pc in team.customers:
 		moved = row(pc)
@@ -229,7 +230,7 @@ def test_back_to_the_pool_releases_everything_and_logs_each_release(team):
 	doc = apply_workflow(frappe.get_doc("Ownership Transfer", name), "Approve")
 	frappe.set_user("Administrator")
 	doc.reload()
-	assert doc.moved_count == 4 and {line.result for line in doc.customers} == {transfer.RELEASED}
+	assert doc.moved_count == 4 and {line.result for line in doc.customers} == {handover.RELEASED}
 	for pc in team.customers:
 		released = row(pc)
 		assert released.status == IN_POOL and not released.owned_by and released.previous_owner == team.a
@@ -256,7 +257,7 @@ def test_no_self_approval(team, make_user):
 			"doctype": "Ownership Transfer",
 			"from_owner": team.a,
 			"to_owner": team.b,
-			"trigger": transfer.ROLE_CHANGE,
+			"trigger": transfers.ROLE_CHANGE,
 			"customers": [{"pool_customer": pc} for pc in team.customers[:2]],
 		}
 	).insert()
@@ -265,7 +266,7 @@ def test_no_self_approval(team, make_user):
 		apply_workflow(frappe.get_doc("Ownership Transfer", doc.name), "Approve")
 	# the server refuses it too, whatever path the request takes
 	doc = frappe.get_doc("Ownership Transfer", doc.name)
-	doc.status = transfer.APPROVED
+	doc.status = transfers.APPROVED
 	with pytest.raises(frappe.PermissionError):
 		doc.submit()
 	# a manager receiving the customers may not approve either
@@ -274,7 +275,7 @@ def test_no_self_approval(team, make_user):
 			"doctype": "Ownership Transfer",
 			"from_owner": team.a,
 			"to_owner": m2,
-			"trigger": transfer.RESULTS,
+			"trigger": transfers.RESULTS,
 			"customers": [{"pool_customer": team.customers[2]}],
 		}
 	).insert()
@@ -298,7 +299,7 @@ def test_a_salesperson_asks_only_for_their_own_customers_and_cannot_decide(team)
 				"doctype": "Ownership Transfer",
 				"from_owner": team.a,
 				"to_owner": team.b,
-				"trigger": transfer.CUSTOMER_REQUEST,
+				"trigger": transfers.CUSTOMER_REQUEST,
 				"customers": [{"pool_customer": team.customers[0]}],
 			}
 		).insert()
@@ -310,7 +311,7 @@ def test_a_salesperson_asks_only_for_their_own_customers_and_cannot_decide(team)
 				"from_owner": team.a,
 				"to_owner": team.b,
 				"override_cap": 1,
-				"trigger": transfer.CUSTOMER_REQUEST,
+				"trigger": transfers.CUSTOMER_REQUEST,
 				"customers": [{"pool_customer": team.customers[0]}],
 			}
 		).insert()
@@ -319,7 +320,7 @@ def test_a_salesperson_asks_only_for_their_own_customers_and_cannot_decide(team)
 			"doctype": "Ownership Transfer",
 			"from_owner": team.a,
 			"to_owner": team.b,
-			"trigger": transfer.CUSTOMER_REQUEST,
+			"trigger": transfers.CUSTOMER_REQUEST,
 			"reason": "客户要求更换对接人",
 			"customers": [{"pool_customer": team.customers[0]}],
 		}
@@ -342,7 +343,7 @@ def test_a_salesperson_asks_only_for_their_own_customers_and_cannot_decide(team)
 def approve(name: str, manager: str) -> Document:
 	frappe.set_user(manager)
 	doc = frappe.get_doc("Ownership Transfer", name)
-	if doc.status == transfer.DRAFT:
+	if doc.status == transfers.DRAFT:
 		doc = apply_workflow(doc, "Submit for Approval")
 	doc = apply_workflow(frappe.get_doc("Ownership Transfer", name), "Approve")
 	frappe.set_user("Administrator")
@@ -357,7 +358,7 @@ def new_transfer(from_owner: str, to_owner: str, customers: list[str], **fields)
 				"doctype": "Ownership Transfer",
 				"from_owner": from_owner,
 				"to_owner": to_owner,
-				"trigger": transfer.REORGANIZATION,
+				"trigger": transfers.REORGANIZATION,
 				"customers": [{"pool_customer": pc} for pc in customers],
 				**fields,
 			}
@@ -372,9 +373,9 @@ def test_the_receivers_cap_holds_unless_the_manager_overrides_it(team):
 	make_pool_customer(team.pool, owner=team.b)  # b owns 1 of at most 2
 	doc = approve(new_transfer(team.a, team.b, team.customers[:3]), team.m)
 	results = {line.pool_customer: line for line in doc.customers}
-	assert results[team.customers[0]].result == transfer.MOVED
+	assert results[team.customers[0]].result == handover.MOVED
 	for pc in team.customers[1:3]:
-		assert results[pc].result == transfer.NOT_MOVED and "most allowed" in results[pc].message
+		assert results[pc].result == handover.NOT_MOVED and "most allowed" in results[pc].message
 		assert row(pc).owned_by == team.a
 	assert doc.moved_count == 1 and doc.failed_count == 2
 	# the manager overrides the cap: they move
@@ -389,11 +390,11 @@ def test_lines_that_cannot_move_are_reported_and_the_rest_move(team, make_user):
 	ownership.assign(team.customers[1], c, "调配")  # meanwhile, someone else's
 	doc = approve(name, team.m)
 	results = {line.pool_customer: line for line in doc.customers}
-	assert results[team.customers[0]].result == transfer.NOT_MOVED
+	assert results[team.customers[0]].result == handover.NOT_MOVED
 	assert "no owner" in results[team.customers[0]].message
-	assert results[team.customers[1]].result == transfer.NOT_MOVED
+	assert results[team.customers[1]].result == handover.NOT_MOVED
 	assert "No longer owned" in results[team.customers[1]].message
-	assert results[team.customers[2]].result == transfer.MOVED
+	assert results[team.customers[2]].result == handover.MOVED
 	assert row(team.customers[0]).status == IN_POOL and row(team.customers[1]).owned_by == c
 	assert row(team.customers[2]).owned_by == team.b
 
@@ -411,7 +412,7 @@ def test_the_wizard_counts_and_the_transfer_button_makes_a_draft(team):
 	)
 	doc = frappe.get_doc("Ownership Transfer", one["name"])
 	assert (
-		doc.status == transfer.DRAFT
+		doc.status == transfers.DRAFT
 		and doc.to_pool
 		and [l.pool_customer for l in doc.customers] == [team.customers[0]]
 	)
@@ -442,10 +443,10 @@ def test_approval_is_set_based(make_user):
 		doc = apply_workflow(frappe.get_doc("Ownership Transfer", name), "Submit for Approval")
 		frappe.set_user(make_user("Pool Manager"))
 		doc = frappe.get_doc("Ownership Transfer", name)
-		doc.status = transfer.APPROVED
+		doc.status = transfers.APPROVED
 		doc.flags.ignore_version = True
 		before = questions()
-		transfer.execute(doc)
+		transfers.execute(doc)
 		used = questions() - before
 		frappe.set_user("Administrator")
 		return used

@@ -8,7 +8,7 @@ import os
 import frappe
 import pytest
 
-from crm_pool.setup.roles import SALES_MANAGER, SALES_USER
+from crm_pool.core.roles import SALES_MANAGER, SALES_USER
 from tests.conftest import new_user, real_commit
 from tests.test_browser import PASSWORD, WAIT, browser, login  # noqa: F401 (fixture)
 

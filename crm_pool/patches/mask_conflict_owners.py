@@ -1,5 +1,5 @@
 """Ownership conflicts show the claimant the owner masked (issue 8): fill current_owner_masked of
-the existing conflicts (张伟 -> 张*, as `rules.mask_person_name`), set-based. The owner, their name
+the existing conflicts (张伟 -> 张*, as `normalize.mask_person_name`), set-based. The owner, their name
 and the details are now for managers only (permlevel 1)."""
 
 import frappe

@@ -2,22 +2,22 @@
 
 Before, mobile_key and email_key were the plain SHA-256 hex of the normalized value and name_key the
 normalized company name itself. Now each is HMAC-SHA256 under the site's secret of that SHA-256 hex
-(`rules.dedupe_key`), so one UPDATE computes the new keys from the stored ones (`rules.dedupe_key_sql`).
+(`normalize.dedupe_key`), so one UPDATE computes the new keys from the stored ones (`normalize.dedupe_key_sql`).
 Listed before adopt_existing_parties: on a site where neither ran, the old keys are re-keyed first
 and adoption then writes keyed hashes itself.
 """
 
 import frappe
 
-from crm_pool.pool import rules
+from crm_pool.core import normalize
 
 
 def execute():
 	if not frappe.db.has_column("Pool Customer", "name_key"):
 		return
-	mobile, values = rules.dedupe_key_sql("pc.mobile_key")
-	email, _values = rules.dedupe_key_sql("pc.email_key")
-	name, _values = rules.dedupe_key_sql("SHA2(pc.name_key, 256)")
+	mobile, values = normalize.dedupe_key_sql("pc.mobile_key")
+	email, _values = normalize.dedupe_key_sql("pc.email_key")
+	name, _values = normalize.dedupe_key_sql("SHA2(pc.name_key, 256)")
 	frappe.db.sql(
 		f"""UPDATE `tabPool Customer` pc SET pc.mobile_key = {mobile}, pc.email_key = {email},
 			pc.name_key = {name}

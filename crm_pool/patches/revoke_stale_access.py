@@ -4,7 +4,7 @@ invalid) are removed, as a release or recycle now does. Set-based; runs once."""
 
 from __future__ import annotations
 
-from crm_pool.pool.mirror import revoke_access_select
+from crm_pool.core.mirror import revoke_access_select
 
 
 def execute() -> None:

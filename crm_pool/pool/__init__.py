@@ -1,4 +1,2 @@
-"""The domain of crm_pool: pools (公海), pool customers, ownership, and their rules.
-
-Controllers and whitelisted methods stay thin and call into these modules.
-"""
+"""The public pool (公海): intake and dedupe, ownership (claim, release, assign, lock), collaborators,
+follow-up, recycling, adoption of existing parties, merges."""

@@ -21,29 +21,15 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from crm_pool.pool import intake
-from crm_pool.pool.status import CONVERTED, IN_POOL, INTAKE, LOCKED, OWNED, owned_status
+from crm_pool.core.roles import NOT_A_PERSON
+from crm_pool.core.setbased import insert_records
+from crm_pool.core.settings import choose_pool, default_pool, mask_settings
+from crm_pool.core.status import CONVERTED, IN_POOL, INTAKE, LOCKED, OWNED, REVIEW_APPROVED, owned_status
+from crm_pool.pool.profile import CUSTOMER_FIELDS, LEAD_FIELDS, party_profile
 
 SERIES = "PC-.YYYY.-.#####"
 REASON = "Adopted from existing records"  # Pool Log reason of adopted parties (translated when written)
 CHUNK = 2000
-PC_COLUMNS = (
-	"name", "creation", "modified", "owner", "modified_by", "docstatus", "idx", "naming_series",
-	"party_type", "party", "lead", "customer", "pool", "status", "review_status", "owned_by", "owner_name",
-	"claimed_at", "pool_entered_at", *intake.PROFILE_FIELDS,
-)  # fmt: skip
-LOG_COLUMNS = (
-	"name", "creation", "modified", "owner", "modified_by", "docstatus", "idx",
-	"pool_customer", "customer_name", "action", "to_user", "pool", "by_user", "at", "reason",
-)  # fmt: skip
-LEAD_FIELDS = (
-	"name", "company_name", "lead_name", "first_name", "lead_owner", "territory", "industry", "source",
-	"mobile_no", "phone", "email_id", "uscc", "state", "city",
-)  # fmt: skip
-CUSTOMER_FIELDS = (
-	"name", "customer_name", "customer_type", "account_manager", "territory", "industry", "customer_group",
-	"mobile_no", "email_id", "uscc", "customer_primary_contact", "primary_address", "lead_name",
-)  # fmt: skip
 
 
 def reserve_names(count: int) -> list[str]:
@@ -62,7 +48,7 @@ def owners() -> dict[str, str]:
 		for u in frappe.get_all(
 			"User", filters={"enabled": 1, "user_type": "System User"}, fields=["name", "full_name"]
 		)
-		if u.name not in intake.NOT_AN_OWNER
+		if u.name not in NOT_A_PERSON
 	}
 
 
@@ -99,33 +85,33 @@ def adopt(doctype: str, chunk: int = CHUNK, commit: bool = True) -> int:
 		for name, row in zip(names, rows, strict=True):
 			territory = row.get("territory")
 			if territory not in pools:
-				pools[territory] = intake.choose_pool(territory)
+				pools[territory] = choose_pool(territory)
 			pool = pools[territory]
 			if not pool:
 				continue
 			if pool not in masks:
-				masks[pool] = intake.mask_settings(pool)
-			profile = intake.party_profile(row, masks[pool])
+				masks[pool] = mask_settings(pool)
+			profile = party_profile(row, masks[pool])
 			owner = row.get(owner_field) if row.get(owner_field) in users else None
 			pc = {
-				"name": name, "creation": now, "modified": now, "owner": "Administrator",
-				"modified_by": "Administrator", "docstatus": 0, "idx": 0, "naming_series": SERIES,
+				"name": name, "owner": "Administrator", "modified_by": "Administrator", "naming_series": SERIES,
 				"party_type": doctype, "party": row.name,
 				"lead": row.name if doctype == "Lead" else row.get("lead_name"),
 				"customer": row.name if doctype == "Customer" else None,
 				"pool": pool, "status": owned_status(doctype) if owner else IN_POOL,
-				"review_status": intake.REVIEW_APPROVED, "owned_by": owner,
+				"review_status": REVIEW_APPROVED, "owned_by": owner,
 				"owner_name": users.get(owner) if owner else None,
 				"claimed_at": now if owner else None, "pool_entered_at": None if owner else now,
 				**profile,
 			}  # fmt: skip
-			pc_rows.append(tuple(pc.get(c) for c in PC_COLUMNS))
+			pc_rows.append(pc)
 			log_rows.append(
-				(frappe.generate_hash(length=12), now, now, "Administrator", "Administrator", 0, 0,
-				 name, pc["customer_name"], INTAKE, owner, pool, frappe.session.user, now, _(REASON))
+				{"name": frappe.generate_hash(length=12), "owner": "Administrator", "modified_by": "Administrator",
+				 "pool_customer": name, "customer_name": pc["customer_name"], "action": INTAKE, "to_user": owner,
+				 "pool": pool, "by_user": frappe.session.user, "at": now, "reason": _(REASON)}
 			)  # fmt: skip
-		frappe.db.bulk_insert("Pool Customer", PC_COLUMNS, pc_rows)
-		frappe.db.bulk_insert("Pool Log", LOG_COLUMNS, log_rows)
+		insert_records("Pool Customer", pc_rows)
+		insert_records("Pool Log", log_rows)
 		adopted += len(pc_rows)
 		if commit:
 			frappe.db.commit()
@@ -159,7 +145,7 @@ def link_converted() -> None:
 def adopt_existing(commit: bool = True, chunk: int = CHUNK) -> dict:
 	"""Adopt the Customers (with their Leads), then the remaining Leads. Idempotent."""
 	started = time.monotonic()
-	if not intake.default_pool() and not frappe.db.exists("Customer Pool", {"enabled": 1}):
+	if not default_pool() and not frappe.db.exists("Customer Pool", {"enabled": 1}):
 		return {"customers": 0, "leads": 0, "seconds": 0.0}
 	link_converted()
 	customers = adopt("Customer", chunk, commit)

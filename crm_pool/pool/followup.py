@@ -23,7 +23,8 @@ from datetime import datetime
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
-from crm_pool.pool.status import CONVERTED, OWNED
+from crm_pool.core.setbased import chunks
+from crm_pool.core.status import CONVERTED, OWNED
 
 # Recycling applies to these statuses only (LOCKED is exempt, the others have no owner).
 RECYCLABLE = (OWNED, CONVERTED)
@@ -31,7 +32,6 @@ RECYCLABLE = (OWNED, CONVERTED)
 OPEN_OPPORTUNITY_STATUSES = ("Open", "Quotation", "Replied")
 # A pool with more owned customers than this recomputes its due dates in a background job.
 LARGE_POOL = 20_000
-CHUNK = 5_000
 
 PARTY_DOCTYPES = ("Lead", "Customer", "Prospect")
 # Composite index names added by `add_indexes`.
@@ -55,9 +55,11 @@ def parties_of(links: Iterable[tuple[str | None, str | None]]) -> list[tuple[str
 		elif doctype == "Opportunity":
 			opportunities.add(name)
 	if opportunities:
-		for party_type, party in frappe.db.sql(
-			"SELECT opportunity_from, party_name FROM `tabOpportunity` WHERE name IN %(names)s",
-			{"names": tuple(opportunities)},
+		for party_type, party in frappe.get_all(
+			"Opportunity",
+			filters={"name": ("in", list(opportunities))},
+			fields=["opportunity_from", "party_name"],
+			as_list=True,
 		):
 			if party_type in PARTY_DOCTYPES and party:
 				parties.add((party_type, party))
@@ -83,7 +85,7 @@ def pool_customers_of(parties: Iterable[tuple[str, str]]) -> list[str]:
 		values["prospects"] = tuple(by_type["Prospect"])
 	if not conditions:
 		return []
-	return frappe.db.sql_list(
+	return frappe.db.sql_list(  # one indexed query over three columns
 		f"SELECT name FROM `tabPool Customer` WHERE {' OR '.join(conditions)} ORDER BY name", values
 	)
 
@@ -176,8 +178,8 @@ def recompute_due(names: list[str]) -> None:
 
 	Called after every follow-up, and by the ownership module after a claim, assign or unlock."""
 	names = [n for n in dict.fromkeys(names or []) if n]
-	for start in range(0, len(names), CHUNK):
-		_recompute_where("pc.name IN %(names)s", {"names": tuple(names[start : start + CHUNK])})
+	for chunk in chunks(names):
+		_recompute_where("pc.name IN %(names)s", {"names": tuple(chunk)})
 
 
 def recompute_due_for_pool(pool: str) -> int:

@@ -19,7 +19,9 @@ from frappe import _
 from frappe.translate import get_user_lang
 from frappe.utils import escape_html, format_datetime, get_datetime, now_datetime
 
-from crm_pool.pool import log, mirror
+from crm_pool.core import mirror, notify
+from crm_pool.core.setbased import from_table, in_table, work_table
+from crm_pool.core.status import RECYCLE
 from crm_pool.pool.followup import (
 	DUE_INDEX,
 	OPEN_OPPORTUNITY_STATUSES,
@@ -28,11 +30,8 @@ from crm_pool.pool.followup import (
 	RULE_SQL,
 	_days_sql,
 )
-from crm_pool.pool.notify import notify
-from crm_pool.pool.status import IN_POOL, RECYCLE
+from crm_pool.pool.ownership import write_owners
 
-# How many customers a notification or an email lists by name (the rest are counted).
-LISTED = 20
 DUE_TABLE = "crm_pool_recycle_due"
 REMIND_TABLE = "crm_pool_recycle_remind"
 
@@ -73,7 +72,9 @@ EXEMPT_SQL = f"""(
 						AND cm.comment_type IN ('Comment', 'Info') AND cm.creation >= {_SINCE}))
 	))
 )"""
-IN_TABLE_SQL = "pc.name IN (SELECT name FROM `{table}`)"
+# The work table of the customers concerned (recycle_due, send_reminders).
+WORK_COLUMNS = """name VARCHAR(140) NOT NULL PRIMARY KEY, owned_by VARCHAR(140), customer_name VARCHAR(140),
+	due_at DATETIME(6), rule VARCHAR(140)"""
 
 
 def run_daily() -> dict:
@@ -81,27 +82,20 @@ def run_daily() -> dict:
 	return {"reminders": send_reminders(), "recycle": recycle_due()}
 
 
-# --- temporary tables ------------------------------------------------------------------------------
-
-
-def _create_temp_table(table: str) -> None:
-	"""(Re)create a session-private work table. CREATE/DROP TEMPORARY TABLE do not end the
-	transaction in MariaDB; the leading comment keeps Frappe's implicit-commit guard, which only
-	knows plain CREATE/DROP, from refusing them inside a transaction that has writes."""
-	_drop_temp_table(table)
+def select_into(table: str, where_sql: str, values: dict) -> None:
+	"""Put the recyclable customers matching `where_sql` that no exemption keeps in work table `table`,
+	locked (FOR UPDATE: a claim or follow-up cannot slip in between the selection and the change);
+	the (status, recycle_due_at) index keeps the scan, and the locks, to the due customers."""
 	frappe.db.sql(
-		f"""/* crm_pool work table */ CREATE TEMPORARY TABLE `{table}` (
-			name VARCHAR(140) NOT NULL PRIMARY KEY,
-			owned_by VARCHAR(140),
-			customer_name VARCHAR(140),
-			due_at DATETIME(6),
-			rule VARCHAR(140)
-		) ENGINE=InnoDB"""
+		f"""
+		INSERT INTO `{table}` (name, owned_by, customer_name, due_at, rule)
+		SELECT pc.name, pc.owned_by, pc.customer_name, pc.recycle_due_at, {RULE_SQL}
+		FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
+		WHERE pc.status IN ({_RECYCLABLE}) AND {where_sql} AND NOT {EXEMPT_SQL}
+		FOR UPDATE
+		""",
+		values,
 	)
-
-
-def _drop_temp_table(table: str) -> None:
-	frappe.db.sql(f"/* crm_pool work table */ DROP TEMPORARY TABLE IF EXISTS `{table}`")
 
 
 # --- recycle ---------------------------------------------------------------------------------------
@@ -114,56 +108,22 @@ def recycle_due(now: datetime | str | None = None) -> dict:
 	Returns {"recycled": n, "owners": k, "seconds": s}."""
 	started = time.monotonic()
 	now = get_datetime(now) if now else now_datetime()
-	# The selection locks what it reads (FOR UPDATE), so a claim or follow-up cannot slip in
-	# between it and the UPDATE; the (status, recycle_due_at) index keeps the scan, and the locks,
-	# to the due customers.
-	_create_temp_table(DUE_TABLE)
-	try:
-		frappe.db.sql(
-			f"""
-			INSERT INTO `{DUE_TABLE}` (name, owned_by, customer_name, due_at, rule)
-			SELECT pc.name, pc.owned_by, pc.customer_name, pc.recycle_due_at, {RULE_SQL}
-			FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
-			WHERE pc.status IN ({_RECYCLABLE}) AND pc.recycle_due_at <= %(now)s
-				AND NOT {EXEMPT_SQL}
-			FOR UPDATE
-			""",
-			{"now": now},
-		)
+	with work_table(DUE_TABLE, WORK_COLUMNS):
+		select_into(DUE_TABLE, "pc.recycle_due_at <= %(now)s", {"now": now})
 		count = frappe.db.sql(f"SELECT COUNT(*) FROM `{DUE_TABLE}`")[0][0]
 		owners = 0
 		if count:
-			where = IN_TABLE_SQL.format(table=DUE_TABLE)
-			log.insert_logs_select(
-				RECYCLE,
-				where,
+			write_owners(
+				in_table(DUE_TABLE),
 				{},
-				rule_sql=f"(SELECT t.rule FROM `{DUE_TABLE}` t WHERE t.name = pc.name)",
+				RECYCLE,
+				rule_sql=from_table(DUE_TABLE, "rule"),
 				reason=_("Recycled automatically by the pool's rules"),
+				now=now,
 			)
-			mirror.clear_owners_select(where, {})
-			frappe.db.sql(
-				f"""
-				DELETE FROM `tabPool Customer Collaborator`
-				WHERE parenttype = 'Pool Customer' AND parent IN (SELECT name FROM `{DUE_TABLE}`)
-				"""
-			)
-			frappe.db.sql(
-				f"""
-				UPDATE `tabPool Customer` pc JOIN `{DUE_TABLE}` t ON t.name = pc.name
-				SET pc.status = %(in_pool)s, pc.previous_owner = t.owned_by, pc.owned_by = NULL,
-					pc.owner_name = NULL, pc.released_at = %(now)s, pc.pool_entered_at = %(now)s,
-					pc.claimed_at = NULL, pc.recycle_due_at = NULL, pc.reminder_sent_at = NULL,
-					pc.modified = %(now)s, pc.modified_by = %(user)s
-				""",
-				{"in_pool": IN_POOL, "now": now, "user": frappe.session.user},
-			)
-			mirror.revoke_access_select(where, {})  # shares and assignments end with ownership
 			owners = _notify_owners(
 				DUE_TABLE, _recycled_message, "/app/pool-log?action=Recycle&from_user={owner}"
 			)
-	finally:
-		_drop_temp_table(DUE_TABLE)
 	summary = {"recycled": count, "owners": owners, "seconds": round(time.monotonic() - started, 3)}
 	frappe.logger("crm_pool").info(f"recycle_due: {summary}")
 	return summary
@@ -181,23 +141,15 @@ def send_reminders(now: datetime | str | None = None) -> dict:
 	horizon_days = frappe.db.sql("SELECT MAX(reminder_days) FROM `tabCustomer Pool`")[0][0] or 0
 	if horizon_days <= 0:
 		return {"reminded": 0, "owners": 0, "seconds": 0.0}
-	_create_temp_table(REMIND_TABLE)
-	try:
-		frappe.db.sql(
-			f"""
-			INSERT INTO `{REMIND_TABLE}` (name, owned_by, customer_name, due_at, rule)
-			SELECT pc.name, pc.owned_by, pc.customer_name, pc.recycle_due_at, {RULE_SQL}
-			FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
-			WHERE pc.status IN ({_RECYCLABLE})
-				AND pc.recycle_due_at > %(now)s
+	with work_table(REMIND_TABLE, WORK_COLUMNS):
+		select_into(
+			REMIND_TABLE,
+			"""pc.recycle_due_at > %(now)s
 				AND pc.recycle_due_at <= DATE_ADD(%(now)s, INTERVAL %(horizon)s DAY)
 				AND p.reminder_days > 0
 				AND pc.recycle_due_at <= DATE_ADD(%(now)s, INTERVAL p.reminder_days DAY)
 				AND pc.reminder_sent_at IS NULL
-				AND pc.owned_by IS NOT NULL
-				AND NOT {EXEMPT_SQL}
-			FOR UPDATE
-			""",
+				AND pc.owned_by IS NOT NULL""",
 			{"now": now, "horizon": horizon_days},
 		)
 		count = frappe.db.sql(f"SELECT COUNT(*) FROM `{REMIND_TABLE}`")[0][0]
@@ -211,8 +163,6 @@ def send_reminders(now: datetime | str | None = None) -> dict:
 				{"now": now},
 			)
 			owners = _notify_owners(REMIND_TABLE, _reminder_message, "/app/pool-customer?owned_by={owner}")
-	finally:
-		_drop_temp_table(REMIND_TABLE)
 	summary = {"reminded": count, "owners": owners, "seconds": round(time.monotonic() - started, 3)}
 	frappe.logger("crm_pool").info(f"send_reminders: {summary}")
 	return summary
@@ -238,20 +188,17 @@ def _notify_owners(table: str, compose, link: str) -> int:
 			FROM `{table}` t WHERE owned_by IS NOT NULL
 		) ranked WHERE n <= %(listed)s ORDER BY owned_by, n
 		""",
-		{"listed": LISTED},
+		{"listed": notify.LISTED},
 		as_dict=True,
 	):
 		listed[row.owned_by].append(row)
 	for owner, count in totals.items():
 		lang = get_user_lang(owner)
 		subject, message = compose(count, listed[owner], lang)
-		_notify(owner, subject, message, link.format(owner=quote(owner)))
+		notify.notify(
+			[owner], subject, message, link=link.format(owner=quote(owner)), document_type="Pool Customer"
+		)
 	return len(totals)
-
-
-def _notify(user: str, subject: str, message: str, link: str) -> None:
-	"""A system notification (Notification Log, type Alert) and a queued email to `user`."""
-	notify([user], subject, message, link=link, document_type="Pool Customer")
 
 
 def rule_label(rule: str | None, lang: str | None = None) -> str:
@@ -265,29 +212,22 @@ def rule_label(rule: str | None, lang: str | None = None) -> str:
 	return rule or ""
 
 
-def _table(rows: list, count: int, lang: str, date_label: str) -> str:
-	head = "".join(
-		f"<th style='text-align:left;padding:2px 8px'>{escape_html(h)}</th>"
-		for h in (_("Customer", lang), _("Customer Code", lang), _("Rule", lang), date_label)
-	)
-	body = "".join(
-		"<tr>"
-		+ "".join(
-			f"<td style='padding:2px 8px'>{escape_html(str(v or ''))}</td>"
-			for v in (
+def _table(rows: list, count: int, lang: str) -> str:
+	headers = (_("Customer", lang), _("Customer Code", lang), _("Rule", lang), _("Recycle Due At", lang))
+	return notify.table(
+		[
+			(
 				row.customer_name,
 				row.name,
 				rule_label(row.rule, lang),
 				format_datetime(row.due_at, "yyyy-MM-dd HH:mm") if row.due_at else "",
 			)
-		)
-		+ "</tr>"
-		for row in rows
+			for row in rows
+		],
+		lang,
+		headers,
+		count,
 	)
-	more = ""
-	if count > len(rows):
-		more = f"<p>{escape_html(_('and {0} more', lang).format(count - len(rows)))}</p>"
-	return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
 def _recycled_message(count: int, rows: list, lang: str) -> tuple[str, str]:
@@ -297,7 +237,7 @@ def _recycled_message(count: int, rows: list, lang: str) -> tuple[str, str]:
 		"returned to the public pool:",
 		lang,
 	)
-	message = f"<p>{escape_html(intro)}</p>" + _table(rows, count, lang, _("Recycle Due At", lang))
+	message = f"<p>{escape_html(intro)}</p>" + _table(rows, count, lang)
 	return subject, message
 
 
@@ -307,5 +247,5 @@ def _reminder_message(count: int, rows: list, lang: str) -> tuple[str, str]:
 		"Follow up with these customers before the date shown, or they return to the public pool:",
 		lang,
 	)
-	message = f"<p>{escape_html(intro)}</p>" + _table(rows, count, lang, _("Recycle Due At", lang))
+	message = f"<p>{escape_html(intro)}</p>" + _table(rows, count, lang)
 	return subject, message

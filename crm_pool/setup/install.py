@@ -2,7 +2,7 @@
 
 import frappe
 
-from crm_pool.setup.roles import POOL_MANAGER
+from crm_pool.core.roles import POOL_MANAGER
 
 DEFAULT_POOL = "默认公海"
 
@@ -23,7 +23,7 @@ def after_install() -> None:
 
 	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
-	from crm_pool.pool.contact_access import allow_managers_to_read_access_log
+	from crm_pool.access.contacts import allow_managers_to_read_access_log
 
 	allow_managers_to_read_access_log()
 

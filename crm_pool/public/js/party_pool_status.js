@@ -5,7 +5,7 @@ frappe.ui.form.on("Customer", { refresh: (frm) => crm_pool_party_refresh(frm) })
 function crm_pool_party_refresh(frm) {
 	if (frm.is_new()) return;
 	frappe.call({
-		method: "crm_pool.api.pool_status",
+		method: "crm_pool.api.pool.pool_status",
 		args: { doctype: frm.doctype, name: frm.doc.name },
 		callback: (r) => {
 			const s = r.message;

@@ -4,7 +4,7 @@ frappe.provide("crm_pool");
 
 crm_pool.call = function (method, args, after) {
 	return frappe.call({
-		method: "crm_pool.api." + method,
+		method: "crm_pool.api.pool." + method,
 		args: args,
 		freeze: true,
 		callback: (r) => {

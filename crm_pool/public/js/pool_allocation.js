@@ -17,7 +17,7 @@ crm_pool.ask_apply = function (pool_customers, after) {
 		],
 		(v) =>
 			frappe.call({
-				method: "crm_pool.api.request_allocation",
+				method: "crm_pool.api.allocation.request_allocation",
 				args: { pool_customers: pool_customers, reason: v.reason, expected_resources: v.expected_resources },
 				freeze: true,
 				callback: (r) => {
@@ -119,7 +119,7 @@ crm_pool.allocation_dialog = function (opts) {
 		if (!pool || pool === loaded_pool) return;
 		loaded_pool = pool;
 		frappe.call({
-			method: "crm_pool.api.allocation_settings",
+			method: "crm_pool.api.allocation.allocation_settings",
 			args: { pool: pool },
 			callback: (r) => {
 				settings = r.message;
@@ -135,7 +135,7 @@ crm_pool.allocation_dialog = function (opts) {
 
 	function run(dry_run) {
 		frappe.call({
-			method: "crm_pool.api.allocate",
+			method: "crm_pool.api.allocation.allocate",
 			args: args(dry_run),
 			freeze: true,
 			freeze_message: dry_run ? __("Planning…") : __("Allocating…"),

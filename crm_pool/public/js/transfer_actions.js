@@ -6,9 +6,10 @@ crm_pool.TRANSFER_TRIGGERS = ["Leaving", "Role Change", "Customer Request", "Reo
 
 crm_pool.trigger_options = () => crm_pool.TRANSFER_TRIGGERS.map((t) => ({ value: t, label: __(t) }));
 
-crm_pool.transfer_api = function (method, args, after) {
+// method: "<capability>.<function>" of crm_pool.api, e.g. "transfer.make_transfer"
+crm_pool.api_call = function (method, args, after) {
 	return frappe.call({
-		method: "crm_pool.transfer_api." + method,
+		method: "crm_pool.api." + method,
 		args: args,
 		freeze: true,
 		callback: (r) => !r.exc && after && after(r.message),
@@ -40,8 +41,8 @@ crm_pool.transfer_customer = function (pool_customer, owner) {
 		primary_action_label: __("Create Draft"),
 		primary_action: (v) => {
 			d.hide();
-			crm_pool.transfer_api(
-				"make_transfer",
+			crm_pool.api_call(
+				"transfer.make_transfer",
 				Object.assign({ from_owner: owner, pool_customers: [pool_customer] }, v),
 				crm_pool.open_transfer
 			);
@@ -59,7 +60,7 @@ crm_pool.add_collaborator = function (pool_customer, after) {
 				options: [{ value: "Read", label: __("Read") }, { value: "Read/Write", label: __("Read/Write") }] },
 			{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason") },
 		],
-		(v) => crm_pool.transfer_api("add_collaborator", Object.assign({ pool_customer: pool_customer }, v), () => {
+		(v) => crm_pool.api_call("pool.add_collaborator", Object.assign({ pool_customer: pool_customer }, v), () => {
 			frappe.show_alert({ message: __("Done"), indicator: "green" });
 			after && after();
 		}),
@@ -72,7 +73,7 @@ crm_pool.add_collaborator = function (pool_customer, after) {
 crm_pool.add_transfer_buttons = function (frm, pool_customer) {
 	if (!pool_customer || frm.is_new()) return;
 	frappe.call({
-		method: "crm_pool.api.pool_status",
+		method: "crm_pool.api.pool.pool_status",
 		args: { pool_customer: pool_customer },
 		callback: (r) => {
 			const s = r.message;
@@ -127,7 +128,7 @@ crm_pool.transfer_wizard = function () {
 				d.hide();
 				const args = Object.assign({}, v, { all_customers: v.scope === "all" ? 1 : 0, pool_customers: selected });
 				delete args.scope; delete args.customers; delete args.count_html;
-				crm_pool.transfer_api("make_transfer", args, crm_pool.open_transfer);
+				crm_pool.api_call("transfer.make_transfer", args, crm_pool.open_transfer);
 			});
 		},
 	});
@@ -135,7 +136,7 @@ crm_pool.transfer_wizard = function () {
 	function load(user) {
 		owned = { count: 0, customers: [] };
 		if (!user) return show_count();
-		crm_pool.transfer_api("owner_customers", { from_owner: user }, (r) => {
+		crm_pool.api_call("transfer.owner_customers", { from_owner: user }, (r) => {
 			owned = r;
 			const field = d.fields_dict.customers;
 			field.df.options = r.customers.map((c) => ({

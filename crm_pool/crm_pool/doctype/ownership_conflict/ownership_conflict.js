@@ -20,7 +20,7 @@ frappe.ui.form.on("Ownership Conflict", {
 					{ fieldname: "note", fieldtype: "Small Text", label: __("Resolution Note") },
 				],
 				(v) => frappe.call({
-					method: "crm_pool.transfer_api.resolve_conflict",
+					method: "crm_pool.api.transfer.resolve_conflict",
 					args: Object.assign({ conflict: frm.doc.name }, v),
 					freeze: true,
 					callback: (r) => !r.exc && frm.reload_doc(),

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, crm_pool developers
 # For license information, please see license.txt
 
-"""Ownership Conflict (撞单): recorded and resolved by crm_pool.pool.conflicts only."""
+"""Ownership Conflict (撞单): recorded and resolved by crm_pool.transfer.conflicts only."""
 
 import frappe
 from frappe import _

@@ -3,19 +3,19 @@
 
 """Pool Allocation Request (申请): a salesperson applies for pool customers; a manager approves or
 rejects through the Workflow "Pool Allocation Request". The rules live in
-crm_pool.pool.allocation_request."""
+crm_pool.allocation.requests."""
 
 from frappe.model.document import Document
 
-from crm_pool.pool import allocation_request
+from crm_pool.allocation import requests
 
 
 class PoolAllocationRequest(Document):
 	def validate(self):
-		allocation_request.validate(self)
+		requests.validate(self)
 
 	def on_update(self):
-		allocation_request.on_update(self)
+		requests.on_update(self)
 
 	def on_trash(self):
-		allocation_request.on_trash(self)
+		requests.on_trash(self)

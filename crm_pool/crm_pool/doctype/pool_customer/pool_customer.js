@@ -4,7 +4,7 @@ frappe.ui.form.on("Pool Customer", {
 		if (frm.is_new()) return;
 		frm.set_intro("");
 		frappe.call({
-			method: "crm_pool.api.pool_status",
+			method: "crm_pool.api.pool.pool_status",
 			args: { pool_customer: frm.doc.name },
 			callback: (r) => {
 				const s = r.message;

@@ -1,13 +1,13 @@
 # Copyright (c) 2026, crm_pool developers
 # For license information, please see license.txt
 
-"""Pool Customer (公海客户): one ERPNext party in a pool. Intake rules live in crm_pool.pool.intake;
+"""Pool Customer (公海客户): one ERPNext party in a pool. Its rules live in crm_pool.pool.controllers;
 ownership changes are made by crm_pool.pool.ownership (set-based, not through this controller)."""
 
 import frappe
 from frappe.model.document import Document
 
-from crm_pool.pool import intake
+from crm_pool.pool import controllers, dedupe, followup, locking
 
 
 class PoolCustomer(Document):
@@ -21,21 +21,19 @@ class PoolCustomer(Document):
 			previous = (
 				frappe.db.get_value("Pool Customer", self.name, "previous_owner") if self.name else None
 			)
-		return intake.display_user_name(previous, self)
+		return dedupe.display_user_name(previous, self)
 
 	def validate(self):
-		intake.validate_pool_customer(self)
+		controllers.validate_pool_customer(self)
 
 	def after_insert(self):
-		intake.after_insert_pool_customer(self)
+		controllers.after_insert_pool_customer(self)
 
 	def on_update(self):
-		intake.log_review(self)
+		controllers.log_review(self)
 
 
 def on_doctype_update() -> None:
-	"""Indexes of the caps' counts (ownership) and of the recycle scan (followup)."""
-	from crm_pool.pool import followup, ownership
-
-	ownership.add_indexes()
+	"""Indexes of the caps' counts (locking) and of the recycle scan (followup)."""
+	locking.add_indexes()
 	followup.add_indexes()

@@ -33,7 +33,7 @@ frappe.listview_settings["Pool Customer"] = {
 			const names = listview.get_checked_items(true);
 			if (!names.length) return frappe.msgprint(__("Please select customers to claim"));
 			frappe.call({
-				method: "crm_pool.api.claim_many",
+				method: "crm_pool.api.pool.claim_many",
 				args: { pool_customers: names },
 				freeze: true,
 				freeze_message: __("Claiming {0} customers…", [names.length]),

@@ -1,0 +1,240 @@
+"""Ownership mirrored into ERPNext, so every existing screen tells the truth (SPEC §1):
+Lead.lead_owner, Customer.account_manager, and a Frappe assignment (ToDo + `_assign`) on the party.
+"""
+
+from __future__ import annotations
+
+import json
+
+import frappe
+from frappe.desk.form import assign_to
+from frappe.utils import get_fullname, now_datetime
+
+OWNER_FIELD = {"Lead": "lead_owner", "Customer": "account_manager"}
+ASSIGNMENT_NOTE = "负责人 (crm_pool)"
+
+
+def party_rows(pc) -> list[tuple[str, str]]:
+	"""(doctype, name) of the ERPNext records a pool customer stands for: its lead and its customer."""
+	rows = []
+	if pc.get("lead"):
+		rows.append(("Lead", pc.lead))
+	if pc.get("customer"):
+		rows.append(("Customer", pc.customer))
+	if pc.get("party_type") in OWNER_FIELD and (pc.party_type, pc.party) not in rows:
+		rows.append((pc.party_type, pc.party))
+	return rows
+
+
+def mirror_owner(pc, previous_owner: str | None) -> None:
+	"""Write pc.owned_by to the party's owner field and move the Frappe assignment to it.
+
+	A party whose owner field changes gets a new `modified` stamp: a form opened before the change
+	(holding the previous owner) cannot be saved over it (Frappe's TimestampMismatchError)."""
+	for doctype, name in party_rows(pc):
+		field = OWNER_FIELD[doctype]
+		if (frappe.db.get_value(doctype, name, field) or None) != (pc.owned_by or None):
+			frappe.db.set_value(doctype, name, field, pc.owned_by or None)
+	if not pc.get("party_type") or not pc.get("party"):
+		return
+	if previous_owner and previous_owner != pc.owned_by:
+		assign_to.remove(pc.party_type, pc.party, previous_owner, ignore_permissions=True)
+	if pc.owned_by and pc.owned_by != previous_owner:
+		if not frappe.db.exists(
+			"ToDo",
+			{
+				"reference_type": pc.party_type,
+				"reference_name": pc.party,
+				"allocated_to": pc.owned_by,
+				"status": "Open",
+			},
+		):
+			assign_to.add(
+				{
+					"assign_to": [pc.owned_by],
+					"doctype": pc.party_type,
+					"name": pc.party,
+					"description": ASSIGNMENT_NOTE,
+				},
+				ignore_permissions=True,
+			)
+
+
+PARTY_LINKS = (("Lead", "lead"), ("Customer", "customer"))
+
+
+def set_owner_fields_select(
+	where_sql: str, values: dict, owner_sql: str, *, clear_assign: bool = False
+) -> None:
+	"""Set-based: Lead.lead_owner / Customer.account_manager of every Pool Customer `pc` matching
+	`where_sql` become `owner_sql` (an SQL expression over `pc`: a parameter, NULL, a work table's
+	column), and the party's `modified` stamp moves on (forms opened before cannot be saved over the
+	change). With `clear_assign`, the party's `_assign` is emptied in the same pass (at a million
+	customers the cost is reading the party rows, so they are read once)."""
+	assign = ", party._assign = IF(pc.party_type = %(_dt)s AND pc.party = party.name, NULL, party._assign)"
+	for doctype, link in PARTY_LINKS:
+		frappe.db.sql(
+			f"""UPDATE `tab{doctype}` party JOIN `tabPool Customer` pc ON pc.{link} = party.name
+			SET party.{OWNER_FIELD[doctype]} = {owner_sql}, party.modified = %(_stamp)s,
+				party.modified_by = %(_stamp_by)s{assign if clear_assign else ""}
+			WHERE {where_sql}""",
+			dict(values, _dt=doctype, **stamp()),
+		)
+
+
+def clear_owners_select(where_sql: str, values: dict) -> None:
+	"""Set-based: for every Pool Customer `pc` matching `where_sql` (before its owner is cleared), empty
+	the party's owner field, cancel the owner's open assignment and drop it from `_assign`."""
+	frappe.db.sql(
+		f"""
+		UPDATE `tabToDo` todo JOIN `tabPool Customer` pc
+			ON todo.reference_type = pc.party_type AND todo.reference_name = pc.party
+			AND todo.allocated_to = pc.owned_by
+		SET todo.status = 'Cancelled'
+		WHERE todo.status = 'Open' AND {where_sql}
+		""",
+		values,
+	)
+	set_owner_fields_select(where_sql, values, "NULL", clear_assign=True)
+
+
+def stamp() -> dict:
+	"""Query values for a new `modified` stamp of the parties whose owner a set-based change moves."""
+	return {"_stamp": now_datetime(), "_stamp_by": frappe.session.user}
+
+
+def assigned_users(doctype: str, name: str) -> list[str]:
+	return json.loads(frappe.db.get_value(doctype, name, "_assign") or "[]")
+
+
+def move_owners_select(where_sql: str, values: dict, owner_sql: str) -> None:
+	"""Set-based `mirror_owner` for a change of owner: for every Pool Customer `pc` matching
+	`where_sql` (read before its owner changes: `pc.owned_by` is the old owner), the party's owner
+	field becomes `owner_sql` (an SQL expression over `pc`), the old owner's assignments (open ToDos)
+	on its Lead and Customer move to the new owner, the new owner is assigned the party if they were
+	not already (an open ToDo, as Frappe's assignment makes), and `_assign` is rebuilt."""
+	set_owner_fields_select(where_sql, values, owner_sql)
+	moves: dict[str, list[str]] = {}
+	for todo, owner in frappe.db.sql(
+		f"""
+		SELECT todo.name, {owner_sql} FROM `tabToDo` todo JOIN `tabPool Customer` pc
+			ON todo.allocated_to = pc.owned_by AND (
+				(todo.reference_type = 'Lead' AND todo.reference_name = pc.lead)
+				OR (todo.reference_type = 'Customer' AND todo.reference_name = pc.customer))
+		WHERE todo.status = 'Open' AND {where_sql}
+		""",
+		values,
+	):
+		moves.setdefault(owner, []).append(todo)
+	for owner, todos in moves.items():
+		move_assignments(todos, owner, refresh=False)
+	now, by = now_datetime(), frappe.session.user
+	frappe.db.sql(
+		f"""
+		INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, docstatus, idx, status,
+			priority, date, allocated_to, description, reference_type, reference_name, assigned_by,
+			assigned_by_full_name)
+		SELECT LEFT(MD5(CONCAT(pc.name, UUID())), 10), %(_now)s, %(_now)s, %(_by)s, %(_by)s, 0, 0, 'Open',
+			'Medium', %(_today)s, {owner_sql}, %(_note)s, pc.party_type, pc.party, %(_by)s, %(_by_name)s
+		FROM `tabPool Customer` pc
+		WHERE pc.party_type IN ('Lead', 'Customer') AND {where_sql} AND NOT EXISTS (
+			SELECT 1 FROM `tabToDo` t WHERE t.reference_type = pc.party_type
+			AND t.reference_name = pc.party AND t.allocated_to = {owner_sql} AND t.status = 'Open')
+		""",
+		dict(values, _now=now, _today=now.date(), _by=by, _by_name=get_fullname(by), _note=ASSIGNMENT_NOTE),
+	)
+	for doctype, link in PARTY_LINKS:
+		refresh_assign_select(
+			doctype, f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE {where_sql}", values
+		)
+
+
+def move_assignments(todos: list[str], to_user: str | None, *, refresh: bool = True) -> int:
+	"""Frappe assignments (open ToDos) `todos` go to `to_user`, set-based; with no `to_user` they are
+	cancelled. A ToDo whose document already has an open one for `to_user` is cancelled rather than
+	duplicated. `_assign` of their documents is recomputed (unless `refresh` is False). Returns how
+	many ToDos were moved or cancelled."""
+	todos = list(dict.fromkeys(todos))
+	if not todos:
+		return 0
+	refs = frappe.db.sql(
+		"SELECT DISTINCT reference_type, reference_name FROM `tabToDo` WHERE name IN %(todos)s",
+		{"todos": tuple(todos)},
+	)
+	values = {"todos": tuple(todos), "to": to_user, "now": now_datetime(), "by": frappe.session.user}
+	if to_user:
+		frappe.db.sql(
+			"""UPDATE `tabToDo` todo SET todo.status = 'Cancelled', todo.modified = %(now)s,
+				todo.modified_by = %(by)s
+			WHERE todo.name IN %(todos)s AND EXISTS (
+				SELECT 1 FROM (SELECT reference_type, reference_name FROM `tabToDo`
+					WHERE allocated_to = %(to)s AND status = 'Open') mine
+				WHERE mine.reference_type = todo.reference_type
+				AND mine.reference_name = todo.reference_name)""",
+			values,
+		)
+		frappe.db.sql(
+			"""UPDATE `tabToDo` SET allocated_to = %(to)s, modified = %(now)s, modified_by = %(by)s
+			WHERE name IN %(todos)s AND status = 'Open'""",
+			values,
+		)
+	else:
+		frappe.db.sql(
+			"""UPDATE `tabToDo` SET status = 'Cancelled', modified = %(now)s, modified_by = %(by)s
+			WHERE name IN %(todos)s""",
+			values,
+		)
+	if refresh:
+		by_doctype: dict[str, list[str]] = {}
+		for doctype, name in refs:
+			if doctype and name:
+				by_doctype.setdefault(doctype, []).append(name)
+		for doctype, names in by_doctype.items():
+			refresh_assign_select(doctype, "%(names)s", {"names": tuple(names)}, literal=True)
+	return len(todos)
+
+
+def refresh_assign_select(doctype: str, names_sql: str, values: dict, *, literal: bool = False) -> None:
+	"""Recompute `_assign` of the `doctype` records whose names `names_sql` selects (a sub-SELECT, or
+	with `literal` a parameter holding a tuple of names) from their open ToDos, as Frappe's ToDo does,
+	in one UPDATE."""
+	target = names_sql if literal else f"({names_sql})"
+	frappe.db.sql(
+		f"""
+		UPDATE `tab{doctype}` d SET d._assign = COALESCE((
+			SELECT CONCAT('[', GROUP_CONCAT(CONCAT('"', t.allocated_to, '"') ORDER BY t.creation SEPARATOR ', '), ']')
+			FROM `tabToDo` t
+			WHERE t.reference_type = %(_refresh_dt)s AND t.reference_name = d.name
+				AND t.status NOT IN ('Cancelled', 'Closed') AND IFNULL(t.allocated_to, '') != ''), '')
+		WHERE d.name IN {target}
+		""",
+		dict(values, _refresh_dt=doctype),
+	)
+
+
+def revoke_access_select(where_sql: str, values: dict) -> None:
+	"""Access ends with ownership, set-based: for every Pool Customer `pc` matching `where_sql`, read
+	after its owner changed (`pc.owned_by` is the new owner, NULL back in the pool), the Frappe shares
+	(DocShare) of its Lead and Customer are removed and the open assignments (ToDo) on them of anyone
+	but the new owner are cancelled, `_assign` following. Called by every change of owner (claim,
+	assign, release, transfer, recycle): whoever worked on the party through a share or an assignment
+	asks the new owner for a collaboration."""
+	params = dict(values, _rv_now=now_datetime(), _rv_by=frappe.session.user)
+	for doctype, link in PARTY_LINKS:
+		params["_rv_dt"] = doctype
+		frappe.db.sql(
+			f"""DELETE share FROM `tabDocShare` share JOIN `tabPool Customer` pc
+				ON share.share_doctype = %(_rv_dt)s AND share.share_name = pc.{link}
+			WHERE {where_sql}""",
+			params,
+		)
+		frappe.db.sql(
+			f"""UPDATE `tabToDo` todo JOIN `tabPool Customer` pc
+				ON todo.reference_type = %(_rv_dt)s AND todo.reference_name = pc.{link}
+			SET todo.status = 'Cancelled', todo.modified = %(_rv_now)s, todo.modified_by = %(_rv_by)s
+			WHERE todo.status = 'Open' AND NOT (todo.allocated_to <=> pc.owned_by) AND {where_sql}""",
+			params,
+		)
+		refresh_assign_select(
+			doctype, f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE {where_sql}", values
+		)

@@ -1,0 +1,67 @@
+"""Who is who: the roles crm_pool works with (one new role, Pool Manager, and ERPNext's sales roles)
+and the one answer to "is this user a manager / a salesperson / may they manage this pool"."""
+
+import frappe
+
+POOL_MANAGER = "Pool Manager"  # 公海管理员: runs pools, intake review, rules, allocation, recycling
+SALES_MANAGER = "Sales Manager"  # 销售经理: approves, allocates, sees the team's data
+SALES_USER = "Sales User"  # 销售: claims, follows up, releases, shares leads
+SYSTEM_MANAGER = "System Manager"
+
+MANAGER_ROLES = (POOL_MANAGER, SALES_MANAGER, SYSTEM_MANAGER)
+# Who sells: a Sales User, or a manager (managers may own customers too).
+SELLING_ROLES = (SALES_USER, *MANAGER_ROLES)
+# Accounts that are nobody's salesperson: they never own, claim or compete for a customer.
+NOT_A_PERSON = ("Administrator", "Guest")
+
+
+def is_manager(user: str | None = None) -> bool:
+	"""Pool Manager, Sales Manager and System Manager (and Administrator) manage every pool."""
+	user = user or frappe.session.user
+	return user == "Administrator" or bool(set(frappe.get_roles(user)) & set(MANAGER_ROLES))
+
+
+def is_salesperson(user: str | None = None) -> bool:
+	"""Sells: a Sales User or a manager (who may own, receive and claim customers)."""
+	user = user or frappe.session.user
+	return bool(set(frappe.get_roles(user)) & set(SELLING_ROLES))
+
+
+def competes(user: str | None) -> bool:
+	"""A salesperson who competes for customers (撞单): a Sales User who is not a manager (managers
+	act on their team's customers by right)."""
+	return bool(user) and user not in NOT_A_PERSON and is_salesperson(user) and not is_manager(user)
+
+
+def selling_users(users: list[str]) -> dict[str, str]:
+	"""{user: full name} of the enabled people among `users` who sell (`is_salesperson`)."""
+	selling = _holders(SELLING_ROLES, [["parent", "in", users or [""]]])
+	filters = [["name", "in", selling or [""]], ["enabled", "=", 1], ["name", "not in", NOT_A_PERSON]]
+	return dict(frappe.get_all("User", filters=filters, fields=["name", "full_name"], as_list=True))
+
+
+def users_with_role(*roles: str) -> list[str]:
+	"""Enabled desk users (not Administrator) holding any of `roles`, by name."""
+	filters = [["name", "in", _holders(roles) or [""]], ["enabled", "=", 1], ["name", "not in", NOT_A_PERSON]]
+	filters.append(["user_type", "=", "System User"])
+	return frappe.get_all("User", filters=filters, order_by="name", pluck="name")
+
+
+def _holders(roles, filters: list | None = None) -> list[str]:
+	filters = [["parenttype", "=", "User"], ["role", "in", roles], *(filters or [])]
+	return frappe.get_all("Has Role", filters=filters, pluck="parent", distinct=True)
+
+
+def is_pool_admin(pool: str, user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	return bool(
+		frappe.db.exists(
+			"Customer Pool Member",
+			{"parent": pool, "parenttype": "Customer Pool", "user": user, "is_admin": 1},
+		)
+	)
+
+
+def can_manage(pool: str, user: str | None = None) -> bool:
+	"""Managers, and the admins listed on the pool, may assign, lock and unlock its customers."""
+	return is_manager(user) or is_pool_admin(pool, user)

@@ -1,0 +1,67 @@
+"""Documents whose approval Workflow decides (Ownership Transfer, Pool Allocation Request): their state
+changes only through the Workflow's transitions, and their content is frozen once submitted."""
+
+import frappe
+from frappe import _
+from frappe.utils import cint
+
+from crm_pool.core.errors import AuditedPathError
+
+
+def check_workflow_change(
+	doc, before, state_field: str, content_fields: tuple[str, ...], lines: str | None, draft: str = "Draft"
+) -> None:
+	"""A document of an approval Workflow changes state only through the Workflow's transitions:
+	made as a draft (docstatus 0, the first state), then each change of state (and of docstatus) is
+	a transition the user's roles allow, with the docstatus of its new state — what
+	`frappe.model.workflow.apply_workflow` does. Frappe itself checks the transition, but sets the
+	state of a document saved or posted with docstatus 1 after that check, which let a document
+	approve itself. Outside `draft`, the content (`content_fields`, the `lines` table's pool
+	customers) is frozen. Refusals raise AuditedPathError."""
+	from frappe.model.workflow import get_workflow_name
+
+	workflow_name = get_workflow_name(doc.doctype)
+	workflow = frappe.get_cached_doc("Workflow", workflow_name) if workflow_name else None
+	first = workflow.states[0].state if workflow and workflow.states else None
+	new_state = doc.get(state_field)
+	if not before:
+		if doc.docstatus != 0 or (first and new_state not in (None, "", first)):
+			frappe.throw(
+				_("A new {0} is saved as a draft; its Workflow actions move it on").format(_(doc.doctype)),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)
+		return
+	old_state = before.get(state_field)
+	if workflow and (old_state != new_state or before.docstatus != doc.docstatus):
+		roles = set(frappe.get_roles())
+		allowed = any(
+			t.state == old_state and t.next_state == new_state and t.allowed in roles
+			for t in workflow.transitions
+		)
+		target = next((s for s in workflow.states if s.state == new_state), None)
+		if not allowed or not target or cint(target.doc_status) != doc.docstatus:
+			frappe.throw(
+				_("{0} {1} cannot go from {2} to {3} this way: use its Workflow actions").format(
+					_(doc.doctype), doc.name, _(old_state or ""), _(new_state or "")
+				),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)
+	if (old_state or draft) != draft:
+		changed = [f for f in content_fields if (doc.get(f) or None) != (before.get(f) or None)]
+		if lines and [r.pool_customer for r in doc.get(lines)] != [
+			r.pool_customer for r in before.get(lines)
+		]:
+			changed.append(lines)
+		if changed:
+			frappe.throw(
+				_("{0} {1} is {2}: only a draft can be changed ({3})").format(
+					_(doc.doctype),
+					doc.name,
+					_(old_state),
+					", ".join(_(doc.meta.get_label(f)) for f in changed),
+				),
+				AuditedPathError,
+				title=_("Not Allowed"),
+			)
