@@ -23,6 +23,7 @@ setup(
 	# frappe and erpnext are installed by bench from their own repositories, not from PyPI.
 	install_requires=[],
 	extras_require={
-		"test": ["pytest>=8,<9", "selenium>=4.20,<5"],
+		# the test command's lint gates (scripts/lint) run ruff and import-linter from the same env
+		"test": ["pytest>=8,<9", "selenium>=4.20,<5", "ruff>=0.6,<1", "import-linter>=2.1,<3"],
 	},
 )
