@@ -157,9 +157,12 @@ def move_assignments(todos: list[str], to_user: str | None, *, refresh: bool = T
 	todos = list(dict.fromkeys(todos))
 	if not todos:
 		return 0
-	refs = frappe.db.sql(
-		"SELECT DISTINCT reference_type, reference_name FROM `tabToDo` WHERE name IN %(todos)s",
-		{"todos": tuple(todos)},
+	refs = frappe.get_all(
+		"ToDo",
+		filters={"name": ("in", todos)},
+		fields=["reference_type", "reference_name"],
+		distinct=True,
+		as_list=True,
 	)
 	values = {"todos": tuple(todos), "to": to_user, "now": now_datetime(), "by": frappe.session.user}
 	if to_user:

@@ -84,12 +84,11 @@ def claims_today(pool: str, user: str) -> int:
 
 def lost_within(pool_customer: str, user: str, days: int):
 	"""When the user last released or lost this customer within `days`, else None."""
-	rows = frappe.db.sql(
-		"""SELECT MAX(at) FROM `tabPool Log`
-		WHERE pool_customer = %s AND from_user = %s AND action IN %s AND at >= %s""",
-		(pool_customer, user, (RELEASE, RECYCLE, TRANSFER, ASSIGN), add_days(now_datetime(), -days)),
-	)
-	return rows[0][0] if rows else None
+	lost = (RELEASE, RECYCLE, TRANSFER, ASSIGN)
+	since = add_days(now_datetime(), -days)
+	filters = {"pool_customer": pool_customer, "from_user": user, "action": ("in", lost), "at": (">=", since)}
+	latest = frappe.get_all("Pool Log", filters=filters, pluck="at", order_by="at desc", limit=1)
+	return latest[0] if latest else None
 
 
 def lock_pools(pools) -> list[str]:
