@@ -19,7 +19,7 @@ from crm_pool.pool.allocation_request import (
 	UNAVAILABLE,
 )
 from crm_pool.pool.status import ASSIGN, IN_POOL, OWNED
-from tests.pool_helpers import make_pool, make_pool_customer
+from tests.factories import make_pool, make_pool_customer
 
 DOCTYPE = allocation_request.DOCTYPE
 

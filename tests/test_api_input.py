@@ -8,7 +8,8 @@ import frappe
 import pytest
 
 from crm_pool.setup.roles import POOL_MANAGER, SALES_USER
-from tests.conftest import new_user, real_commit
+from tests.conftest import real_commit
+from tests.factories import new_user
 
 PASSWORD = "Inputs!2026"
 HUGE = "长" * 5000
@@ -19,8 +20,7 @@ EVIL = '<script>alert("x")</script>跟进<img src=x onerror=alert(1)>'
 def desk():
 	"""Committed for the module: a zh sales user and a zh pool manager (admin of the pool), an in-pool
 	customer and one owned by the sales user. Purged afterwards."""
-	from tests.pool_helpers import make_pool, make_pool_customer
-	from tests.test_concurrency import purge
+	from tests.factories import make_pool, make_pool_customer, purge
 
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
@@ -346,7 +346,7 @@ def inert(text: str | None) -> bool:
 
 @pytest.fixture
 def team(make_user):
-	from tests.pool_helpers import make_pool, make_pool_customer
+	from tests.factories import make_pool, make_pool_customer
 
 	sales = make_user(SALES_USER)
 	manager = make_user(SALES_USER, POOL_MANAGER)

@@ -17,7 +17,7 @@ from frappe.utils import add_days, now_datetime
 
 from crm_pool.pool import allocation_request, ownership, permissions, recycle, transfer
 from crm_pool.pool.status import CLAIM, IN_POOL, OWNED, PENDING_REVIEW
-from tests.pool_helpers import make_lead, make_pool, make_pool_customer
+from tests.factories import make_lead, make_pool, make_pool_customer
 
 
 def rest_post(doctype: str, data: dict):

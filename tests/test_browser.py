@@ -9,7 +9,8 @@ import frappe
 import pytest
 
 from crm_pool.setup.roles import SALES_USER
-from tests.conftest import new_user, real_commit
+from tests.conftest import real_commit
+from tests.factories import new_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Browser!2026"
@@ -109,8 +110,7 @@ def wait_for_list(wait, doctype: str, rows: int | None = None) -> None:
 @pytest.fixture
 def board():
 	"""A committed pool with one in-pool customer (mobile 13987654321) and a zh sales user; purged."""
-	from tests.pool_helpers import make_lead, make_pool
-	from tests.test_concurrency import purge
+	from tests.factories import make_lead, make_pool, purge
 
 	user = new_user(SALES_USER, language="zh", password=PASSWORD)
 	pool = make_pool(members=[user])

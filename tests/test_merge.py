@@ -12,7 +12,7 @@ from frappe.utils import get_datetime, now_datetime
 
 from crm_pool.pool import conflicts, mirror
 from crm_pool.pool.status import CONVERTED, IN_POOL, INVALID, MERGE, OWNED
-from tests.pool_helpers import make_lead, make_pool
+from tests.factories import make_lead, make_pool
 
 
 @pytest.fixture

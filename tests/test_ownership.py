@@ -10,7 +10,7 @@ from frappe.utils import add_days, now_datetime
 from crm_pool import api
 from crm_pool.pool import ownership
 from crm_pool.pool.status import ASSIGN, CLAIM, IN_POOL, LOCK, LOCKED, OWNED, RELEASE
-from tests.pool_helpers import make_lead, make_pool, make_pool_customer
+from tests.factories import make_lead, make_pool, make_pool_customer
 
 
 def logs(pc: str) -> list[frappe._dict]:

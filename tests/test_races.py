@@ -17,8 +17,8 @@ from crm_pool import api
 from crm_pool.pool import ownership, recycle, rules
 from crm_pool.pool.intake import DuplicateCustomerError
 from crm_pool.pool.status import CLAIM, IN_POOL, OWNED
-from tests.conftest import at_once, new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool, make_pool_customer
+from tests.conftest import at_once, real_commit
+from tests.factories import make_lead, make_pool, make_pool_customer, new_user
 
 
 def purge_pools(pools: list[str], users: list[str]) -> None:

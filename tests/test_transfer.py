@@ -13,8 +13,7 @@ from frappe.model.workflow import apply_workflow
 from crm_pool import transfer_api
 from crm_pool.pool import ownership, transfer
 from crm_pool.pool.status import CONVERTED, IN_POOL, LOCKED, RELEASE, TRANSFER
-from tests.pool_helpers import make_pool, make_pool_customer
-from tests.recycle_helpers import make_opportunity, make_quotation
+from tests.factories import make_opportunity, make_pool, make_pool_customer, make_quotation
 
 
 def row(pc: str) -> frappe._dict:
@@ -33,14 +32,6 @@ def open_todos(doctype: str, name: str) -> list[str]:
 
 def assigned(doctype: str, name: str) -> list[str]:
 	return sorted(frappe.parse_json(frappe.db.get_value(doctype, name, "_assign") or "[]"))
-
-
-def as_user(user: str, action, *args, **kwargs):
-	frappe.set_user(user)
-	try:
-		return action(*args, **kwargs)
-	finally:
-		frappe.set_user("Administrator")
 
 
 def disable(user: str) -> None:
@@ -131,7 +122,7 @@ def test_disabling_a_user_makes_one_draft_transfer_of_all_their_customers_assign
 
 
 def test_an_employee_who_left_gets_a_draft_transfer(team):
-	from tests.recycle_helpers import company
+	from tests.factories import company
 
 	employee = frappe.get_doc(
 		{
