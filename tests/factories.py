@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import frappe
+import frappe.core.doctype.user.user as user_module
 from frappe.utils import add_days, now_datetime, nowdate
 
 from crm_pool.bulk_demo import insert_pool_customers
@@ -32,7 +33,14 @@ def unique(prefix: str) -> str:
 
 
 def new_user(*roles: str, language: str | None = None, password: str | None = None) -> str:
-	"""Insert an enabled desk user with `roles` and a unique email; returns the email."""
+	"""Insert an enabled desk user with `roles` and a unique email; returns the email.
+
+	Frappe's User.validate rewrites the global default "email_user_password" (ask_pass_update ->
+	set_default), and writing a global default clears the whole site cache: every DocType's meta is
+	then rebuilt by whatever runs next, which was half of the suite's time. The value it writes is
+	the list of users whose User Email awaits a password; a new test user has no User Email, so it is
+	the value already stored, and the insert skips that rewrite when (and only when) it would not
+	change the stored value (see `_ask_pass_update_when_changed`)."""
 	email = f"test-{uuid.uuid4().hex[:10]}@crm-pool.test"
 	user = frappe.get_doc(
 		{
@@ -41,18 +49,36 @@ def new_user(*roles: str, language: str | None = None, password: str | None = No
 			"first_name": "测试" + email[5:11],
 			"send_welcome_email": 0,
 			"language": language,
-			# with its roles in one insert: every save of a User clears the whole site cache (Frappe's
-			# User.validate -> ask_pass_update -> set_default), so a second save costs every meta again
+			# with its roles in one insert: a second save would run User.validate again
 			"roles": [{"role": role} for role in roles],
 		}
 	)
 	user.flags.no_welcome_mail = True
-	user.insert(ignore_permissions=True)
+	user_module.ask_pass_update = _ask_pass_update_when_changed
+	try:
+		user.insert(ignore_permissions=True)
+	finally:
+		user_module.ask_pass_update = _ask_pass_update
 	if password:
 		from frappe.utils.password import update_password
 
 		update_password(email, password)
 	return email
+
+
+_ask_pass_update = user_module.ask_pass_update
+
+
+def _ask_pass_update_when_changed() -> None:
+	"""Frappe's ask_pass_update, unless the value it would write is the one stored already."""
+	awaiting = frappe.get_all(
+		"User Email", filters={"awaiting_password": 1, "used_oauth": 0}, pluck="parent", distinct=True
+	)
+	stored = frappe.get_all(
+		"DefaultValue", filters={"parent": "__default", "defkey": "email_user_password"}, pluck="defvalue"
+	)
+	if stored != [",".join(awaiting)]:
+		_ask_pass_update()
 
 
 def as_user(user: str, action, *args, **kwargs):
