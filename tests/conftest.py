@@ -13,6 +13,7 @@ Run through `scripts/test`, which sets CRM_POOL_SITE (the test site) and CRM_POO
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -206,6 +207,40 @@ def web_server():
 	proc.terminate()
 	proc.wait(10)
 	log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+	"""Headless Chromium (Debian's chromium and chromium-driver), started once for the browser tests;
+	they take it through their `browser` fixture, which clears what the site stored in it."""
+	from selenium import webdriver
+	from selenium.webdriver.chrome.service import Service
+
+	chromium = os.environ.get("CRM_POOL_CHROMIUM") or shutil.which("chromium")
+	driver_path = os.environ.get("CRM_POOL_CHROMEDRIVER") or shutil.which("chromedriver")
+	assert chromium and driver_path, (
+		"Debian's chromium and chromium-driver are needed (scripts/test installs them)"
+	)
+	os.environ["SE_OFFLINE"] = "true"  # never let Selenium download a browser or a driver
+	options = webdriver.ChromeOptions()
+	options.binary_location = chromium
+	for arg in (
+		"--headless=new",
+		"--no-sandbox",
+		"--disable-gpu",
+		"--disable-dev-shm-usage",
+		"--disable-quic",
+		"--no-first-run",
+		"--disable-background-networking",
+		"--disable-component-update",
+		"--disable-sync",
+		"--window-size=1400,900",
+		"--lang=zh-CN",
+	):
+		options.add_argument(arg)
+	driver = webdriver.Chrome(service=Service(driver_path), options=options)
+	yield driver
+	driver.quit()
 
 
 def at_once(calls: list[tuple[str, callable]]) -> list[str]:
