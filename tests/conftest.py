@@ -3,11 +3,15 @@
 Run through `scripts/test`, which sets CRM_POOL_SITE (the test site) and CRM_POOL_SITES_PATH.
 
 - Every test runs in its own database transaction, rolled back afterwards (`_transaction`, autouse).
-- `make_user(*roles)` creates a user with roles inside that transaction.
+- `make_user(*roles)` creates a user with roles inside that transaction (`factories.new_user`; the
+  other builders of test data are in tests/factories.py too).
 - `committed` is for tests whose other parties (threads with their own connections, a browser
   talking to a web server) must see the data: it commits and deletes what it was given afterwards.
 - `run_jobs_now` makes `frappe.enqueue` run jobs synchronously; `run_scheduled(method)` runs a
   scheduled job after checking that hooks.py really schedules it.
+- `web_server` (one `frappe serve` per session) and `chromium` (one headless browser per session,
+  cleared of the site's cookies and storage before each browser test) serve the end-to-end tests.
+- After the run, each test file's total time (set-up, call, teardown) is printed, slowest first.
 """
 
 from __future__ import annotations
