@@ -3,27 +3,33 @@
 Run through `scripts/test`, which sets CRM_POOL_SITE (the test site) and CRM_POOL_SITES_PATH.
 
 - Every test runs in its own database transaction, rolled back afterwards (`_transaction`, autouse).
-- `make_user(*roles)` creates a user with roles inside that transaction.
+- `make_user(*roles)` creates a user with roles inside that transaction (`factories.new_user`; the
+  other builders of test data are in tests/factories.py too).
 - `committed` is for tests whose other parties (threads with their own connections, a browser
   talking to a web server) must see the data: it commits and deletes what it was given afterwards.
 - `run_jobs_now` makes `frappe.enqueue` run jobs synchronously; `run_scheduled(method)` runs a
   scheduled job after checking that hooks.py really schedules it.
+- `web_server` (one `frappe serve` per session) and `chromium` (one headless browser per session,
+  cleared of the site's cookies and storage before each browser test) serve the end-to-end tests.
+- After the run, each test file's total time (set-up, call, teardown) is printed, slowest first.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 
 import frappe
 import pytest
+
+from tests.factories import new_user
 
 SITE = os.environ.get("CRM_POOL_SITE")
 SITES_PATH = os.environ.get("CRM_POOL_SITES_PATH", os.getcwd())
@@ -32,6 +38,27 @@ SITES_PATH = os.environ.get("CRM_POOL_SITES_PATH", os.getcwd())
 def pytest_configure(config):
 	if not SITE:
 		raise pytest.UsageError("CRM_POOL_SITE is not set: run the suite through scripts/test")
+
+
+_FILE_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+	"""Add up each test file's time: set-up, call and teardown of its tests (module- and
+	session-scoped fixtures count in the file whose test set them up or tore them down)."""
+	path = report.nodeid.split("::", 1)[0]
+	_FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+	"""One line per test file with its total seconds, slowest first, and the total."""
+	if not _FILE_SECONDS:
+		return
+	tr = terminalreporter
+	tr.section("per-file durations (setup + call + teardown)")
+	for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda kv: kv[1], reverse=True):
+		tr.write_line(f"{seconds:8.1f}s  {path}")
+	tr.write_line(f"{sum(_FILE_SECONDS.values()):8.1f}s  total ({len(_FILE_SECONDS)} files)")
 
 
 def connect() -> None:
@@ -78,30 +105,6 @@ def _hold_commit() -> None:
 def real_commit() -> None:
 	"""Commit the test connection for real (for data other connections must see)."""
 	type(frappe.local.db).commit(frappe.local.db)
-
-
-def new_user(*roles: str, language: str | None = None, password: str | None = None) -> str:
-	"""Insert an enabled desk user with `roles` and a unique email; returns the email."""
-	email = f"test-{uuid.uuid4().hex[:10]}@crm-pool.test"
-	user = frappe.get_doc(
-		{
-			"doctype": "User",
-			"email": email,
-			"first_name": "测试" + email[5:11],
-			"send_welcome_email": 0,
-			"language": language,
-			# with its roles in one insert: every save of a User clears the whole site cache (Frappe's
-			# User.validate -> ask_pass_update -> set_default), so a second save costs every meta again
-			"roles": [{"role": role} for role in roles],
-		}
-	)
-	user.flags.no_welcome_mail = True
-	user.insert(ignore_permissions=True)
-	if password:
-		from frappe.utils.password import update_password
-
-		update_password(email, password)
-	return email
 
 
 @pytest.fixture
@@ -208,6 +211,40 @@ def web_server():
 	proc.terminate()
 	proc.wait(10)
 	log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+	"""Headless Chromium (Debian's chromium and chromium-driver), started once for the browser tests;
+	they take it through their `browser` fixture, which clears what the site stored in it."""
+	from selenium import webdriver
+	from selenium.webdriver.chrome.service import Service
+
+	chromium = os.environ.get("CRM_POOL_CHROMIUM") or shutil.which("chromium")
+	driver_path = os.environ.get("CRM_POOL_CHROMEDRIVER") or shutil.which("chromedriver")
+	assert chromium and driver_path, (
+		"Debian's chromium and chromium-driver are needed (scripts/test installs them)"
+	)
+	os.environ["SE_OFFLINE"] = "true"  # never let Selenium download a browser or a driver
+	options = webdriver.ChromeOptions()
+	options.binary_location = chromium
+	for arg in (
+		"--headless=new",
+		"--no-sandbox",
+		"--disable-gpu",
+		"--disable-dev-shm-usage",
+		"--disable-quic",
+		"--no-first-run",
+		"--disable-background-networking",
+		"--disable-component-update",
+		"--disable-sync",
+		"--window-size=1400,900",
+		"--lang=zh-CN",
+	):
+		options.add_argument(arg)
+	driver = webdriver.Chrome(service=Service(driver_path), options=options)
+	yield driver
+	driver.quit()
 
 
 def at_once(calls: list[tuple[str, callable]]) -> list[str]:

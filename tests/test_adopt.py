@@ -9,7 +9,7 @@ from frappe.utils import now_datetime
 
 from crm_pool.core.status import CONVERTED, IN_POOL, INTAKE, OWNED
 from crm_pool.pool.adopt import REASON, adopt_existing
-from tests.pool_helpers import make_pool
+from tests.factories import make_pool
 
 
 def raw_insert(doctype: str, **fields) -> str:

@@ -18,8 +18,7 @@ from crm_pool.core import errors
 from crm_pool.core.log import log_change
 from crm_pool.core.status import ASSIGN, CONVERT, IN_POOL, OWNED
 from crm_pool.pool import ownership
-from tests.alloc_helpers import bulk_pool_customers, make_industry, make_territory
-from tests.pool_helpers import make_pool, make_pool_customer
+from tests.factories import bulk_pool_customers, make_industry, make_pool, make_pool_customer, make_territory
 
 
 def owners(names: list[str]) -> dict[str, str | None]:
@@ -343,8 +342,8 @@ def test_an_allocation_racing_with_claims_leaves_every_customer_one_owner():
 	"""A bulk allocation and claims of the same customers, each in its own connection, at once: the pool
 	row then the customers are locked in the same order everywhere, so no deadlock, and each customer
 	ends with exactly one owner and one ownership log entry."""
-	from tests.conftest import connect, new_user, real_commit
-	from tests.test_concurrency import purge
+	from tests.conftest import connect, real_commit
+	from tests.factories import new_user, purge
 
 	members = [new_user("Sales User") for _ in range(3)]
 	claimers = [new_user("Sales User") for _ in range(4)]

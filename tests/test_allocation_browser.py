@@ -9,7 +9,8 @@ import frappe
 import pytest
 
 from crm_pool.core.roles import POOL_MANAGER, SALES_USER
-from tests.conftest import new_user, real_commit
+from tests.conftest import real_commit
+from tests.factories import new_user
 from tests.test_browser import (  # noqa: F401 (the browser fixture)
 	PASSWORD,
 	WAIT,
@@ -24,8 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def board():
 	"""A committed pool with four in-pool customers, two zh sales members and a zh pool manager."""
-	from tests.pool_helpers import make_pool, make_pool_customer
-	from tests.test_concurrency import purge
+	from tests.factories import make_pool, make_pool_customer, purge
 
 	sales = [new_user(SALES_USER, language="zh", password=PASSWORD) for _ in range(2)]
 	manager = new_user(SALES_USER, POOL_MANAGER, language="zh", password=PASSWORD)

@@ -23,7 +23,7 @@ from crm_pool.core import errors
 from crm_pool.core import settings as pool_settings_
 from crm_pool.core.status import ASSIGN, IN_POOL, OWNED
 from crm_pool.pool import ownership
-from tests.pool_helpers import make_pool, make_pool_customer
+from tests.factories import make_pool, make_pool_customer
 
 DOCTYPE = allocation_requests.DOCTYPE
 

@@ -11,7 +11,8 @@ from crm_pool.api import allocation as allocation_api
 from crm_pool.api import pool as pool_api
 from crm_pool.api import transfer as transfer_api
 from crm_pool.core.roles import POOL_MANAGER, SALES_USER
-from tests.conftest import new_user, real_commit
+from tests.conftest import real_commit
+from tests.factories import new_user
 
 PASSWORD = "Inputs!2026"
 HUGE = "长" * 5000
@@ -22,8 +23,7 @@ EVIL = '<script>alert("x")</script>跟进<img src=x onerror=alert(1)>'
 def desk():
 	"""Committed for the module: a zh sales user and a zh pool manager (admin of the pool), an in-pool
 	customer and one owned by the sales user. Purged afterwards."""
-	from tests.pool_helpers import make_pool, make_pool_customer
-	from tests.test_concurrency import purge
+	from tests.factories import make_pool, make_pool_customer, purge
 
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
@@ -354,7 +354,7 @@ def inert(text: str | None) -> bool:
 
 @pytest.fixture
 def team(make_user):
-	from tests.pool_helpers import make_pool, make_pool_customer
+	from tests.factories import make_pool, make_pool_customer
 
 	sales = make_user(SALES_USER)
 	manager = make_user(SALES_USER, POOL_MANAGER)

@@ -20,7 +20,7 @@ from crm_pool.core import errors
 from crm_pool.core.status import CLAIM, IN_POOL, OWNED, PENDING_REVIEW
 from crm_pool.pool import ownership, recycle
 from crm_pool.transfer import transfers
-from tests.pool_helpers import make_lead, make_pool, make_pool_customer
+from tests.factories import make_lead, make_pool, make_pool_customer
 
 
 def rest_post(doctype: str, data: dict):

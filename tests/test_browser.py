@@ -1,7 +1,6 @@
 """End to end: a sales user logs into the desk in headless Chromium and opens the 客户公海 workspace."""
 
 import os
-import shutil
 import urllib.parse
 import urllib.request
 
@@ -9,7 +8,8 @@ import frappe
 import pytest
 
 from crm_pool.core.roles import SALES_USER
-from tests.conftest import new_user, real_commit
+from tests.conftest import real_commit
+from tests.factories import new_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Browser!2026"
@@ -19,36 +19,20 @@ WAIT = 180
 
 
 @pytest.fixture
-def browser():
-	from selenium import webdriver
-	from selenium.webdriver.chrome.service import Service
+def browser(chromium, web_server):
+	"""The session's headless Chromium (started once: see conftest's `chromium`), on a blank page and
+	with nothing stored for the test site: no cookies, no local or session storage, no IndexedDB, as a
+	new browser; only its HTTP cache of the desk's assets is kept."""
+	chromium.set_page_load_timeout(WAIT)
+	forget_the_site(chromium, web_server)
+	yield chromium
+	forget_the_site(chromium, web_server)
 
-	chromium = os.environ.get("CRM_POOL_CHROMIUM") or shutil.which("chromium")
-	driver_path = os.environ.get("CRM_POOL_CHROMEDRIVER") or shutil.which("chromedriver")
-	assert chromium and driver_path, (
-		"Debian's chromium and chromium-driver are needed (scripts/test installs them)"
-	)
-	os.environ["SE_OFFLINE"] = "true"  # never let Selenium download a browser or a driver
-	options = webdriver.ChromeOptions()
-	options.binary_location = chromium
-	for arg in (
-		"--headless=new",
-		"--no-sandbox",
-		"--disable-gpu",
-		"--disable-dev-shm-usage",
-		"--disable-quic",
-		"--no-first-run",
-		"--disable-background-networking",
-		"--disable-component-update",
-		"--disable-sync",
-		"--window-size=1400,900",
-		"--lang=zh-CN",
-	):
-		options.add_argument(arg)
-	driver = webdriver.Chrome(service=Service(driver_path), options=options)
-	driver.set_page_load_timeout(WAIT)
-	yield driver
-	driver.quit()
+
+def forget_the_site(driver, url: str) -> None:
+	driver.get("about:blank")
+	driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+	driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": url, "storageTypes": "all"})
 
 
 def test_sales_user_logs_in_and_opens_the_workspace(web_server, browser, committed):
@@ -109,8 +93,7 @@ def wait_for_list(wait, doctype: str, rows: int | None = None) -> None:
 @pytest.fixture
 def board():
 	"""A committed pool with one in-pool customer (mobile 13987654321) and a zh sales user; purged."""
-	from tests.pool_helpers import make_lead, make_pool
-	from tests.test_concurrency import purge
+	from tests.factories import make_lead, make_pool, purge
 
 	user = new_user(SALES_USER, language="zh", password=PASSWORD)
 	pool = make_pool(members=[user])

@@ -7,8 +7,8 @@ import pytest
 
 from crm_pool.core.status import CLAIM
 from crm_pool.pool import ownership
-from tests.conftest import at_once, new_user, real_commit
-from tests.pool_helpers import make_pool, make_pool_customer
+from tests.conftest import at_once, real_commit
+from tests.factories import make_pool, make_pool_customer, new_user, purge
 
 
 def claim_at_once(claims: list[tuple[str, str]]) -> list[str]:
@@ -34,20 +34,6 @@ def shared_pool():
 	if made.pool:
 		purge(made.pool, made.users)
 	real_commit()
-
-
-def purge(pool: str, users: list[str]) -> None:
-	pcs = frappe.get_all("Pool Customer", filters={"pool": pool}, fields=["name", "lead"])
-	names, leads = [p.name for p in pcs] or [""], [p.lead for p in pcs if p.lead] or [""]
-	frappe.db.sql("DELETE FROM `tabPool Log` WHERE pool_customer IN %s", (names,))
-	frappe.db.sql("DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (leads,))
-	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE name IN %s", (names,))
-	for lead in leads:
-		if lead and frappe.db.exists("Lead", lead):
-			frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
-	frappe.delete_doc("Customer Pool", pool, force=True, ignore_permissions=True)
-	for user in users:
-		frappe.delete_doc("User", user, force=True, ignore_permissions=True)
 
 
 def test_twenty_threads_claim_one_customer_exactly_one_wins(shared_pool):

@@ -14,14 +14,17 @@ from crm_pool.core import errors
 from crm_pool.core.errors import DuplicateCustomerError
 from crm_pool.core.status import COLLABORATE, READ, READ_WRITE, TRANSFER
 from crm_pool.transfer import conflicts
-from tests.conftest import new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool
-from tests.recycle_helpers import make_opportunity, make_quotation
-from tests.test_concurrency import purge
-
-
-def pc_of(lead: str) -> str:
-	return frappe.db.get_value("Pool Customer", {"lead": lead})
+from tests.conftest import real_commit
+from tests.factories import (
+	as_user,
+	make_lead,
+	make_opportunity,
+	make_pool,
+	make_quotation,
+	new_user,
+	pc_of,
+	purge,
+)
 
 
 def conflicts_of(pc: str, **filters) -> list[frappe._dict]:
@@ -50,14 +53,6 @@ def rivals(make_user):
 	pool = make_pool(members=[a, b], admins=[m])
 	lead = make_lead(pool, owner=a)
 	return frappe._dict(a=a, b=b, m=m, pool=pool, lead=lead.name, pc=pc_of(lead.name))
-
-
-def as_user(user, action, *args, **kwargs):
-	frappe.set_user(user)
-	try:
-		return action(*args, **kwargs)
-	finally:
-		frappe.set_user("Administrator")
 
 
 def make_event(party_type: str, party: str) -> str:

@@ -10,9 +10,7 @@ import frappe
 import frappe.client
 import pytest
 
-from tests.access_helpers import call_whitelisted
-from tests.pool_helpers import make_lead, make_pool
-from tests.recycle_helpers import make_opportunity, make_quotation
+from tests.factories import call_whitelisted, make_lead, make_opportunity, make_pool, make_quotation
 
 MOBILE, NEW_MOBILE = "13911112222", "13933334444"
 

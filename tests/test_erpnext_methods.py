@@ -26,9 +26,16 @@ from werkzeug.test import EnvironBuilder
 
 from crm_pool.core.status import READ
 from crm_pool.pool import collaborators
-from tests.conftest import new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool
-from tests.recycle_helpers import company, make_opportunity, make_quotation, submit_sales_order
+from tests.conftest import real_commit
+from tests.factories import (
+	company,
+	make_lead,
+	make_opportunity,
+	make_pool,
+	make_quotation,
+	new_user,
+	submit_sales_order,
+)
 
 MOBILE, EMAIL = "13711112222", "owner.lead@example.cn"
 MOBILE2, EMAIL2 = "13633334444", "owner.customer@example.cn"
@@ -611,7 +618,7 @@ def http_world():
 	real_commit()
 	yield frappe._dict(a=a, b=b, lead=lead, auth=auth)
 	frappe.db.rollback()
-	from tests.test_concurrency import purge
+	from tests.factories import purge
 
 	purge(pool, users)
 	for contact in contacts:

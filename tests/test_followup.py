@@ -9,12 +9,12 @@ from frappe.utils import get_datetime, now_datetime
 
 from crm_pool.core.status import IN_POOL, LOCKED
 from crm_pool.pool import followup
-from tests.recycle_helpers import (
+from tests.factories import (
 	convert_to_customer,
 	make_opportunity,
-	make_pool,
-	make_pool_customer,
 	make_quotation,
+	make_recycle_pool,
+	make_recycle_pool_customer,
 	pool_customer,
 	set_dates,
 	submit_sales_invoice,
@@ -35,13 +35,13 @@ def owner(make_user) -> str:
 
 @pytest.fixture
 def pool() -> str:
-	return make_pool(no_followup_days=30, no_deal_days=90)
+	return make_recycle_pool(no_followup_days=30, no_deal_days=90)
 
 
 @pytest.fixture
 def stale(pool, owner):
 	"""Owned for 10 days without any follow-up: due 20 days from now."""
-	return make_pool_customer(pool, owner, claimed_days_ago=10)
+	return make_recycle_pool_customer(pool, owner, claimed_days_ago=10)
 
 
 def assert_followed_up_now(pc_name: str) -> None:
@@ -66,7 +66,7 @@ def test_due_date_is_claim_plus_the_earliest_rule(pool, stale):
 
 
 def test_due_date_counts_from_the_later_of_follow_up_and_claim(pool, owner):
-	pc = make_pool_customer(pool, owner, claimed_days_ago=5)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=5)
 	set_dates(pc.name, last_followup_at=now_datetime() - timedelta(days=20))  # before the claim
 	assert close_to(pool_customer(pc.name).recycle_due_at, get_datetime(pc.claimed_at) + timedelta(days=30))
 	followed = now_datetime() - timedelta(days=1)
@@ -75,7 +75,7 @@ def test_due_date_counts_from_the_later_of_follow_up_and_claim(pool, owner):
 
 
 def test_a_grade_rule_overrides_the_pool_days_and_zero_keeps_them(owner):
-	pool = make_pool(
+	pool = make_recycle_pool(
 		no_followup_days=30,
 		no_deal_days=0,
 		grade_rules=[
@@ -83,21 +83,21 @@ def test_a_grade_rule_overrides_the_pool_days_and_zero_keeps_them(owner):
 			{"grade": "B", "no_followup_days": 0, "no_deal_days": 20},
 		],
 	)
-	a = make_pool_customer(pool, owner, grade="A")
-	b = make_pool_customer(pool, owner, grade="B")
-	c = make_pool_customer(pool, owner, grade="C")
+	a = make_recycle_pool_customer(pool, owner, grade="A")
+	b = make_recycle_pool_customer(pool, owner, grade="B")
+	c = make_recycle_pool_customer(pool, owner, grade="C")
 	assert close_to(a.recycle_due_at, get_datetime(a.claimed_at) + timedelta(days=60))
 	assert close_to(b.recycle_due_at, get_datetime(b.claimed_at) + timedelta(days=20))
 	assert close_to(c.recycle_due_at, get_datetime(c.claimed_at) + timedelta(days=30))
 
 
 def test_no_due_date_without_a_rule_or_an_owner_or_when_locked(owner):
-	never = make_pool(no_followup_days=0, no_deal_days=0)
-	assert make_pool_customer(never, owner).recycle_due_at is None
+	never = make_recycle_pool(no_followup_days=0, no_deal_days=0)
+	assert make_recycle_pool_customer(never, owner).recycle_due_at is None
 
-	pool = make_pool(no_followup_days=30)
-	assert make_pool_customer(pool, None, status=IN_POOL).recycle_due_at is None
-	locked = make_pool_customer(pool, owner, status=LOCKED)
+	pool = make_recycle_pool(no_followup_days=30)
+	assert make_recycle_pool_customer(pool, None, status=IN_POOL).recycle_due_at is None
+	locked = make_recycle_pool_customer(pool, owner, status=LOCKED)
 	assert locked.recycle_due_at is None
 
 

@@ -20,7 +20,7 @@ from crm_pool.core.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
 from crm_pool.core.status import CONVERT, CONVERTED, IN_POOL, INTAKE, INVALID, OWNED, PENDING_REVIEW, REVIEW
 from crm_pool.pool import collaborators, dedupe, intake
 from crm_pool.setup import install
-from tests import pool_helpers
+from tests import factories
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ def unique_mobile() -> str:
 
 
 def make_pool(*, territory: str | None = None, require_review: int = 0, is_default: int = 0, **fields) -> str:
-	return pool_helpers.make_pool(
+	return factories.make_pool(
 		territory=territory, require_review=require_review, is_default=is_default, **fields
 	)
 

@@ -27,10 +27,16 @@ import frappe
 import pytest
 
 from crm_pool.transfer import conflicts
-from tests.access_helpers import call_whitelisted
-from tests.conftest import new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool
-from tests.recycle_helpers import make_opportunity, make_quotation, make_sales_order
+from tests.conftest import real_commit
+from tests.factories import (
+	call_whitelisted,
+	make_lead,
+	make_opportunity,
+	make_pool,
+	make_quotation,
+	make_sales_order,
+	new_user,
+)
 
 ROLES = ("stranger", "reader", "manager", "staff")
 DOCTYPES = (

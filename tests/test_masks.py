@@ -29,27 +29,14 @@ from crm_pool.core.errors import DuplicateCustomerError, HiddenFieldQueryError
 from crm_pool.patches import rekey_dedupe_keys
 from crm_pool.pool import adopt, dedupe, ownership, profile
 from crm_pool.transfer import conflicts
-from tests.conftest import new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool
-from tests.test_concurrency import purge
+from tests.conftest import real_commit
+from tests.factories import as_user, make_lead, make_pool, new_user, pc_of, purge
 
 MOBILE, EMAIL = "13812340001", "owner.masks@example.cn"
 
 
 def sha(value: str) -> str:
 	return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def pc_of(lead: str) -> str:
-	return frappe.db.get_value("Pool Customer", {"lead": lead})
-
-
-def as_user(user, action, *args, **kwargs):
-	frappe.set_user(user)
-	try:
-		return action(*args, **kwargs)
-	finally:
-		frappe.set_user("Administrator")
 
 
 def whitelisted(method: str):

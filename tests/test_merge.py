@@ -13,7 +13,7 @@ from frappe.utils import get_datetime, now_datetime
 from crm_pool.core import mirror
 from crm_pool.core.status import CONVERTED, IN_POOL, INVALID, MERGE, OWNED
 from crm_pool.transfer import conflicts
-from tests.pool_helpers import make_lead, make_pool
+from tests.factories import make_lead, make_pool
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from crm_pool.api import pool as pool_api
 from crm_pool.core import errors
 from crm_pool.core.status import ASSIGN, CLAIM, IN_POOL, LOCK, LOCKED, OWNED, RELEASE
 from crm_pool.pool import ownership
-from tests.pool_helpers import make_lead, make_pool, make_pool_customer
+from tests.factories import make_lead, make_pool, make_pool_customer
 
 
 def logs(pc: str) -> list[frappe._dict]:

@@ -15,15 +15,11 @@ from frappe.desk import reportview
 from frappe.desk.search import search_link
 
 from crm_pool.core.status import IN_POOL
-from tests.conftest import new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool
+from tests.conftest import real_commit
+from tests.factories import make_lead, make_pool, new_user, pc_of
 
 OWNED_MOBILE, POOL_MOBILE = "13812345678", "13987654321"
 POOL_EMAIL = "buyer.pool@example.cn"
-
-
-def pool_customer_of(lead: str) -> str:
-	return frappe.db.get_value("Pool Customer", {"lead": lead})
 
 
 @pytest.fixture
@@ -43,8 +39,8 @@ def world(make_user):
 		pool=pool,
 		owned_lead=owned_lead.name,
 		pool_lead=pool_lead.name,
-		owned=pool_customer_of(owned_lead.name),
-		in_pool=pool_customer_of(pool_lead.name),
+		owned=pc_of(owned_lead.name),
+		in_pool=pc_of(pool_lead.name),
 	)
 
 
@@ -146,7 +142,7 @@ def rest_world():
 	real_commit()
 	yield made
 	frappe.db.rollback()
-	from tests.test_concurrency import purge
+	from tests.factories import purge
 
 	purge(made.pool, made.users)
 	real_commit()
@@ -170,8 +166,8 @@ def test_rest_api_masks_and_closes_the_same_way(rest_world, web_server):
 	)
 	assert status == 200
 	names = {row["name"] for row in body["data"]}
-	assert pool_customer_of(rest_world.pool_lead) in names
-	assert pool_customer_of(rest_world.owned_lead) not in names
+	assert pc_of(rest_world.pool_lead) in names
+	assert pc_of(rest_world.owned_lead) not in names
 	assert no_full_contact(body) and "139****4321" in json.dumps(body)
 	status, _ = rest(f"{web_server}/api/resource/Lead/{rest_world.pool_lead}", rest_world.auth[b])
 	assert status == 403

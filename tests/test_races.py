@@ -18,8 +18,8 @@ from crm_pool.core import normalize
 from crm_pool.core.errors import DuplicateCustomerError
 from crm_pool.core.status import CLAIM, IN_POOL, OWNED
 from crm_pool.pool import ownership, recycle
-from tests.conftest import at_once, new_user, real_commit
-from tests.pool_helpers import make_lead, make_pool, make_pool_customer
+from tests.conftest import at_once, real_commit
+from tests.factories import make_lead, make_pool, make_pool_customer, new_user
 
 
 def purge_pools(pools: list[str], users: list[str]) -> None:

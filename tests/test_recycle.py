@@ -11,11 +11,11 @@ from crm_pool import bulk_demo
 from crm_pool.core import mirror
 from crm_pool.core.status import CONVERTED, IN_POOL, LOCKED, OWNED, RECYCLE
 from crm_pool.pool import recycle
-from tests.recycle_helpers import (
+from tests.factories import (
 	convert_to_customer,
 	make_opportunity,
-	make_pool,
-	make_pool_customer,
+	make_recycle_pool,
+	make_recycle_pool_customer,
 	pool_customer,
 	set_dates,
 )
@@ -48,7 +48,7 @@ def owner(make_user) -> str:
 
 @pytest.fixture
 def pool() -> str:
-	return make_pool(no_followup_days=30, reminder_days=3)
+	return make_recycle_pool(no_followup_days=30, reminder_days=3)
 
 
 def notifications(user: str) -> list[frappe._dict]:
@@ -82,9 +82,9 @@ def recycle_logs(pc_name: str) -> list[frappe._dict]:
 def test_the_daily_job_recycles_past_due_customers_and_tells_the_owner(
 	pool, owner, mail_queue, run_scheduled
 ):
-	due = make_pool_customer(pool, owner, claimed_days_ago=31)
-	due2 = make_pool_customer(pool, owner, claimed_days_ago=40)
-	fresh = make_pool_customer(pool, owner, claimed_days_ago=20)
+	due = make_recycle_pool_customer(pool, owner, claimed_days_ago=31)
+	due2 = make_recycle_pool_customer(pool, owner, claimed_days_ago=40)
+	fresh = make_recycle_pool_customer(pool, owner, claimed_days_ago=20)
 	assert get_datetime(due.recycle_due_at) < now_datetime()
 	for pc in (due, fresh):
 		mirror.mirror_owner(pc, None)  # the owner's Frappe assignment on the Lead
@@ -123,16 +123,16 @@ def test_the_daily_job_recycles_past_due_customers_and_tells_the_owner(
 
 
 def test_exempt_customers_stay_with_their_owner(owner, mail_queue):
-	pool = make_pool(no_followup_days=30, exempt_open_opportunity=1, exempt_with_deal=1)
-	with_opportunity = make_pool_customer(pool, owner, claimed_days_ago=45)
+	pool = make_recycle_pool(no_followup_days=30, exempt_open_opportunity=1, exempt_with_deal=1)
+	with_opportunity = make_recycle_pool_customer(pool, owner, claimed_days_ago=45)
 	make_opportunity("Lead", with_opportunity.lead, owner=owner)
 	set_dates(with_opportunity.name, last_followup_at=None, claimed_at=now_datetime() - timedelta(days=45))
-	with_lost_opportunity = make_pool_customer(pool, owner, claimed_days_ago=45)
+	with_lost_opportunity = make_recycle_pool_customer(pool, owner, claimed_days_ago=45)
 	make_opportunity("Lead", with_lost_opportunity.lead, status="Lost")
 	set_dates(with_lost_opportunity.name, last_followup_at=None)
-	with_deal = make_pool_customer(pool, owner, claimed_days_ago=45)
+	with_deal = make_recycle_pool_customer(pool, owner, claimed_days_ago=45)
 	set_dates(with_deal.name, last_deal_at=now_datetime() - timedelta(days=40))
-	locked = make_pool_customer(pool, owner, claimed_days_ago=45, status=LOCKED)
+	locked = make_recycle_pool_customer(pool, owner, claimed_days_ago=45, status=LOCKED)
 	frappe.db.set_value("Pool Customer", locked.name, "recycle_due_at", now_datetime() - timedelta(days=1))
 
 	result = recycle.recycle_due()
@@ -148,11 +148,11 @@ def test_exempt_customers_stay_with_their_owner(owner, mail_queue):
 def test_an_open_opportunity_exempts_only_when_it_is_the_owners_and_recent(owner, make_user, mail_queue):
 	"""Recycling cannot be bought: an Opportunity made by someone else, or the owner's left untouched
 	for longer than the follow-up days, does not keep a customer from the pool."""
-	pool = make_pool(no_followup_days=30, exempt_open_opportunity=1)
+	pool = make_recycle_pool(no_followup_days=30, exempt_open_opportunity=1)
 	long_ago = now_datetime() - timedelta(days=60)
 
 	def due_customer(opportunity_by: str, opportunity_owner: str | None = None):
-		pc = make_pool_customer(pool, owner, claimed_days_ago=45)
+		pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=45)
 		opportunity = make_opportunity("Lead", pc.lead, owner=opportunity_owner)
 		frappe.db.set_value("Opportunity", opportunity, "owner", opportunity_by, update_modified=False)
 		return pc, opportunity
@@ -189,7 +189,7 @@ def test_an_open_opportunity_exempts_only_when_it_is_the_owners_and_recent(owner
 
 
 def test_without_exemptions_an_open_opportunity_or_a_deal_does_not_protect(pool, owner, mail_queue):
-	pc = make_pool_customer(pool, owner, claimed_days_ago=45)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=45)
 	make_opportunity("Lead", pc.lead)
 	set_dates(pc.name, last_followup_at=None, last_deal_at=now_datetime() - timedelta(days=40))
 	assert recycle.recycle_due()["recycled"] == 1
@@ -197,7 +197,7 @@ def test_without_exemptions_an_open_opportunity_or_a_deal_does_not_protect(pool,
 
 
 def test_a_converted_customer_is_recycled_and_its_account_manager_cleared(pool, owner, mail_queue):
-	pc = make_pool_customer(pool, owner, claimed_days_ago=31)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=31)
 	customer = convert_to_customer(pc)
 	frappe.db.set_value("Pool Customer", pc.name, "status", CONVERTED)
 	set_dates(pc.name, last_followup_at=None)
@@ -207,14 +207,14 @@ def test_a_converted_customer_is_recycled_and_its_account_manager_cleared(pool, 
 
 
 def test_the_grade_rule_decides_who_is_recycled(owner, mail_queue):
-	pool = make_pool(
+	pool = make_recycle_pool(
 		no_followup_days=30,
 		no_deal_days=0,
 		grade_rules=[{"grade": "A", "no_followup_days": 90}, {"grade": "C", "no_deal_days": 20}],
 	)
-	a = make_pool_customer(pool, owner, claimed_days_ago=40, grade="A")
-	b = make_pool_customer(pool, owner, claimed_days_ago=40, grade="B")
-	c = make_pool_customer(pool, owner, claimed_days_ago=25, grade="C")
+	a = make_recycle_pool_customer(pool, owner, claimed_days_ago=40, grade="A")
+	b = make_recycle_pool_customer(pool, owner, claimed_days_ago=40, grade="B")
+	c = make_recycle_pool_customer(pool, owner, claimed_days_ago=25, grade="C")
 	assert recycle.recycle_due()["recycled"] == 2
 	assert pool_customer(a.name).status == OWNED
 	assert recycle_logs(b.name)[0].rule == "no_followup:30d"
@@ -222,14 +222,14 @@ def test_the_grade_rule_decides_who_is_recycled(owner, mail_queue):
 
 
 def test_recycle_due_at_a_given_time(pool, owner, mail_queue):
-	pc = make_pool_customer(pool, owner, claimed_days_ago=20)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=20)
 	assert recycle.recycle_due(now=now_datetime() + timedelta(days=5))["recycled"] == 0
 	assert recycle.recycle_due(now=now_datetime() + timedelta(days=11))["recycled"] == 1
 	assert pool_customer(pc.name).status == IN_POOL
 
 
 def test_collaborators_lose_access_when_the_customer_is_recycled(pool, owner, make_user, mail_queue):
-	pc = make_pool_customer(pool, owner, claimed_days_ago=31)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=31)
 	doc = frappe.get_doc("Pool Customer", pc.name)
 	doc.append("collaborators", {"user": make_user("Sales User"), "access": "Read"})
 	doc.db_update_all()
@@ -241,7 +241,7 @@ def test_collaborators_lose_access_when_the_customer_is_recycled(pool, owner, ma
 def test_no_outgoing_email_account_still_notifies_in_the_desk(pool, owner):
 	frappe.db.sql("UPDATE `tabEmail Account` SET enable_outgoing = 0")
 	frappe.local.outgoing_email_account = {}
-	pc = make_pool_customer(pool, owner, claimed_days_ago=31)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=31)
 	assert recycle.recycle_due()["recycled"] == 1
 	assert pool_customer(pc.name).status == IN_POOL
 	assert len(notifications(owner)) == 1
@@ -249,10 +249,10 @@ def test_no_outgoing_email_account_still_notifies_in_the_desk(pool, owner):
 
 
 def test_owners_are_reminded_k_days_ahead_once(pool, owner, make_user, mail_queue):
-	soon = make_pool_customer(pool, owner, claimed_days_ago=28)  # due in 2 days
-	later = make_pool_customer(pool, owner, claimed_days_ago=25)  # due in 5 days
+	soon = make_recycle_pool_customer(pool, owner, claimed_days_ago=28)  # due in 2 days
+	later = make_recycle_pool_customer(pool, owner, claimed_days_ago=25)  # due in 5 days
 	other_owner = make_user("Sales User")
-	other = make_pool_customer(pool, other_owner, claimed_days_ago=27.5)
+	other = make_recycle_pool_customer(pool, other_owner, claimed_days_ago=27.5)
 
 	result = recycle.send_reminders()
 	assert result == {"reminded": 2, "owners": 2, "seconds": result["seconds"]}
@@ -274,7 +274,7 @@ def test_owners_are_reminded_k_days_ahead_once(pool, owner, make_user, mail_queu
 
 
 def test_a_follow_up_after_the_reminder_earns_a_new_one_later(pool, owner, mail_queue):
-	pc = make_pool_customer(pool, owner, claimed_days_ago=28)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=28)
 	assert recycle.send_reminders()["reminded"] == 1
 	frappe.get_doc("Lead", pc.lead).add_comment("Comment", "客户答应下月签约")
 	assert pool_customer(pc.name).reminder_sent_at is None
@@ -283,19 +283,19 @@ def test_a_follow_up_after_the_reminder_earns_a_new_one_later(pool, owner, mail_
 
 
 def test_exempt_and_locked_customers_get_no_reminder(owner, mail_queue):
-	pool = make_pool(no_followup_days=30, reminder_days=3, exempt_open_opportunity=1)
-	pc = make_pool_customer(pool, owner, claimed_days_ago=28)
+	pool = make_recycle_pool(no_followup_days=30, reminder_days=3, exempt_open_opportunity=1)
+	pc = make_recycle_pool_customer(pool, owner, claimed_days_ago=28)
 	make_opportunity("Lead", pc.lead, owner=owner)
 	set_dates(pc.name, last_followup_at=None, claimed_at=now_datetime() - timedelta(days=28))
-	locked = make_pool_customer(pool, owner, claimed_days_ago=28, status=LOCKED)
+	locked = make_recycle_pool_customer(pool, owner, claimed_days_ago=28, status=LOCKED)
 	assert recycle.send_reminders()["reminded"] == 0
 	assert pool_customer(locked.name).reminder_sent_at is None
 	assert not notifications(owner)
 
 
 def test_run_daily_reminds_and_recycles(pool, owner, mail_queue, run_scheduled):
-	due = make_pool_customer(pool, owner, claimed_days_ago=31)
-	soon = make_pool_customer(pool, owner, claimed_days_ago=28)
+	due = make_recycle_pool_customer(pool, owner, claimed_days_ago=31)
+	soon = make_recycle_pool_customer(pool, owner, claimed_days_ago=28)
 	result = run_scheduled("crm_pool.pool.recycle.run_daily")
 	assert result["reminders"]["reminded"] == 1 and result["recycle"]["recycled"] == 1
 	assert pool_customer(due.name).status == IN_POOL

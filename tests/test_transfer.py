@@ -14,8 +14,7 @@ from crm_pool.api import transfer as transfer_api
 from crm_pool.core.status import CONVERTED, IN_POOL, LOCKED, RELEASE, TRANSFER
 from crm_pool.pool import ownership
 from crm_pool.transfer import handover, leaving, transfers
-from tests.pool_helpers import make_pool, make_pool_customer
-from tests.recycle_helpers import make_opportunity, make_quotation
+from tests.factories import make_opportunity, make_pool, make_pool_customer, make_quotation
 
 
 def row(pc: str) -> frappe._dict:
@@ -34,14 +33,6 @@ def open_todos(doctype: str, name: str) -> list[str]:
 
 def assigned(doctype: str, name: str) -> list[str]:
 	return sorted(frappe.parse_json(frappe.db.get_value(doctype, name, "_assign") or "[]"))
-
-
-def as_user(user: str, action, *args, **kwargs):
-	frappe.set_user(user)
-	try:
-		return action(*args, **kwargs)
-	finally:
-		frappe.set_user("Administrator")
 
 
 def disable(user: str) -> None:
@@ -132,7 +123,7 @@ def test_disabling_a_user_makes_one_draft_transfer_of_all_their_customers_assign
 
 
 def test_an_employee_who_left_gets_a_draft_transfer(team):
-	from tests.recycle_helpers import company
+	from tests.factories import company
 
 	employee = frappe.get_doc(
 		{

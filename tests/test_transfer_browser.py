@@ -9,7 +9,8 @@ import frappe
 import pytest
 
 from crm_pool.core.roles import SALES_MANAGER, SALES_USER
-from tests.conftest import new_user, real_commit
+from tests.conftest import real_commit
+from tests.factories import new_user
 from tests.test_browser import PASSWORD, WAIT, browser, login  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -18,8 +19,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def desk():
 	"""Committed: a zh Sales Manager m (with a password), sales user a owning two customers; purged."""
-	from tests.pool_helpers import make_lead, make_pool
-	from tests.test_concurrency import purge
+	from tests.factories import make_lead, make_pool, purge
 
 	m = new_user(SALES_USER, SALES_MANAGER, language="zh", password=PASSWORD)
 	a = new_user(SALES_USER)

@@ -1,0 +1,419 @@
+"""Factories for the tests: users, pools, pool customers and the ERPNext documents around them, each
+made inside the test's transaction (unless a test commits it), plus the clean-up of committed data.
+
+- users: `new_user`;
+- pools and pool customers: `make_pool`, `make_lead`, `make_pool_customer`, `bulk_pool_customers`;
+- recycle and follow-up: `make_recycle_pool`, `make_recycle_pool_customer` (owned since a given day,
+  its due date computed), `convert_to_customer`, `set_dates`, `pool_customer`;
+- ERPNext documents: `make_territory`, `make_industry`, `make_item`, `make_opportunity`,
+  `make_quotation`, `make_sales_order`, `submit_sales_order`, `submit_sales_invoice`;
+- acting as someone: `as_user`, `call_whitelisted` (a whitelisted method called as a request does);
+- committed data: `purge` (a pool, its customers, their Leads and logs, and users).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import frappe
+import frappe.core.doctype.user.user as user_module
+from frappe.utils import add_days, now_datetime, nowdate
+
+from crm_pool.bulk_demo import insert_pool_customers
+from crm_pool.core.status import OWNED
+from crm_pool.pool import followup
+
+
+def unique(prefix: str) -> str:
+	return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+
+def new_user(*roles: str, language: str | None = None, password: str | None = None) -> str:
+	"""Insert an enabled desk user with `roles` and a unique email; returns the email.
+
+	Frappe's User.validate rewrites the global default "email_user_password" (ask_pass_update ->
+	set_default), and writing a global default clears the whole site cache: every DocType's meta is
+	then rebuilt by whatever runs next, which was half of the suite's time. The value it writes is
+	the list of users whose User Email awaits a password; a new test user has no User Email, so it is
+	the value already stored, and the insert skips that rewrite when (and only when) it would not
+	change the stored value (see `_ask_pass_update_when_changed`)."""
+	email = f"test-{uuid.uuid4().hex[:10]}@crm-pool.test"
+	user = frappe.get_doc(
+		{
+			"doctype": "User",
+			"email": email,
+			"first_name": "测试" + email[5:11],
+			"send_welcome_email": 0,
+			"language": language,
+			# with its roles in one insert: a second save would run User.validate again
+			"roles": [{"role": role} for role in roles],
+		}
+	)
+	user.flags.no_welcome_mail = True
+	user_module.ask_pass_update = _ask_pass_update_when_changed
+	try:
+		user.insert(ignore_permissions=True)
+	finally:
+		user_module.ask_pass_update = _ask_pass_update
+	if password:
+		from frappe.utils.password import update_password
+
+		update_password(email, password)
+	return email
+
+
+_ask_pass_update = user_module.ask_pass_update
+
+
+def _ask_pass_update_when_changed() -> None:
+	"""Frappe's ask_pass_update, unless the value it would write is the one stored already."""
+	awaiting = frappe.get_all(
+		"User Email", filters={"awaiting_password": 1, "used_oauth": 0}, pluck="parent", distinct=True
+	)
+	stored = frappe.get_all(
+		"DefaultValue", filters={"parent": "__default", "defkey": "email_user_password"}, pluck="defvalue"
+	)
+	if stored != [",".join(awaiting)]:
+		_ask_pass_update()
+
+
+def as_user(user: str, action, *args, **kwargs):
+	"""`action(*args, **kwargs)` run as `user`, then back to Administrator."""
+	frappe.set_user(user)
+	try:
+		return action(*args, **kwargs)
+	finally:
+		frappe.set_user("Administrator")
+
+
+def call_whitelisted(cmd: str, **kwargs):
+	"""Run the whitelisted method `cmd` with `kwargs` as its form_dict, as a request does: the app's
+	`before_request` hooks first, then, as frappe.handler, the last `override_whitelisted_methods`
+	hook for it wins, and it must be whitelisted."""
+	for hook in frappe.get_hooks("before_request"):  # as frappe.app does for every request
+		frappe.call(hook)
+	overrides = frappe.get_hooks("override_whitelisted_methods", {}).get(cmd, [])
+	method = frappe.get_attr(overrides[-1] if overrides else cmd)
+	frappe.is_whitelisted(method)
+	frappe.local.form_dict = frappe._dict(kwargs)
+	return frappe.call(method, **frappe.local.form_dict)
+
+
+# --- pools and pool customers ------------------------------------------------------------------------
+
+
+def make_pool(members: list[str] | tuple = (), admins: list[str] | tuple = (), **rules) -> str:
+	"""A Customer Pool with the given members (users, or member rows as dicts), admins and rules;
+	returns its name."""
+	pool = frappe.get_doc(
+		{
+			"doctype": "Customer Pool",
+			"pool_name": f"测试公海-{uuid.uuid4().hex[:8]}",
+			"enabled": 1,
+			"require_review": 0,
+			"claim_mode": "Direct Claim",
+			"members": [m if isinstance(m, dict) else {"user": m} for m in members]
+			+ [{"user": u, "is_admin": 1} for u in admins],
+			**rules,
+		}
+	)
+	pool.insert(ignore_permissions=True)
+	return pool.name
+
+
+def make_lead(pool: str | None = None, owner: str | None = None, **fields) -> frappe.model.document.Document:
+	"""A Lead (no owner unless given), taken into `pool` by intake."""
+	tag = uuid.uuid4().hex[:8]
+	lead = frappe.get_doc(
+		{
+			"doctype": "Lead",
+			"first_name": f"联系人{tag}",
+			"company_name": f"测试客户{tag}有限公司",
+			"email_id": f"lead-{tag}@example.cn",
+			"lead_owner": owner or "",
+			**fields,
+		}
+	)
+	lead.flags.pool = pool
+	lead.insert(ignore_permissions=True)
+	return lead
+
+
+def make_pool_customer(pool: str, owner: str | None = None, **fields) -> str:
+	"""A pool customer standing for a new Lead (intake takes it into `pool`): in the pool, or owned by
+	`owner` through a manager's assignment. Returns its name."""
+	lead = make_lead(pool)
+	name = frappe.db.get_value("Pool Customer", {"lead": lead.name})
+	assert name, "intake did not take the lead into the pool"
+	if fields:
+		frappe.db.set_value("Pool Customer", name, fields, update_modified=False)
+	if owner:
+		from crm_pool.pool import ownership
+
+		user = frappe.session.user
+		frappe.set_user("Administrator")
+		ownership.assign(name, owner, "test set-up")
+		frappe.set_user(user)
+	return name
+
+
+def pc_of(lead: str) -> str:
+	"""The Pool Customer of a Lead."""
+	return frappe.db.get_value("Pool Customer", {"lead": lead})
+
+
+def bulk_pool_customers(pool: str, count: int, *, owner: str | None = None, **fields) -> list[str]:
+	"""`count` Leads and their Pool Customers in `pool`, inserted set-based (as benchmarks do): in the
+	pool, or owned by `owner`. `fields` are set on every Pool Customer (territory, grade, …).
+	Returns the pool customers' names, oldest in the pool first."""
+	names, _leads = insert_pool_customers(
+		pool, count, prefix=f"T{uuid.uuid4().hex[:8]}", owner=owner, **fields
+	)
+	return names
+
+
+def make_territory(name: str | None = None, parent: str | None = None, is_group: int = 0) -> str:
+	"""A Territory (under `parent`, default the root), inside the test's transaction."""
+	root = frappe.db.get_value("Territory", {"parent_territory": ("in", ("", None))}, "name")
+	doc = frappe.get_doc(
+		{
+			"doctype": "Territory",
+			"territory_name": name or f"测试区域-{uuid.uuid4().hex[:6]}",
+			"parent_territory": parent or root,
+			"is_group": is_group,
+		}
+	).insert(ignore_permissions=True)
+	return doc.name
+
+
+def make_industry() -> str:
+	return (
+		frappe.get_doc({"doctype": "Industry Type", "industry": f"测试行业-{uuid.uuid4().hex[:6]}"})
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+# --- recycle and follow-up ---------------------------------------------------------------------------
+
+
+def make_recycle_pool(**rules) -> str:
+	"""A Customer Pool with recycle rules, e.g. make_recycle_pool(no_followup_days=30, grade_rules=[...]).
+	Defaults: 30 days without follow-up, no deal rule, reminder 3 days ahead, no exemptions."""
+	defaults = {"no_followup_days": 30, "no_deal_days": 0, "reminder_days": 3}
+	return make_pool(**{**defaults, "exempt_open_opportunity": 0, "exempt_with_deal": 0, **rules})
+
+
+def make_recycle_pool_customer(
+	pool: str,
+	owner: str | None,
+	*,
+	status: str = OWNED,
+	claimed_days_ago: float | None = 0,
+	grade: str | None = None,
+	company_name: str | None = None,
+	**fields,
+):
+	"""A Lead and its Pool Customer in `pool`, owned by `owner` since `claimed_days_ago` days
+	(status OWNED unless given), with its recycle due date computed. Returns the Pool Customer doc."""
+	company_name = company_name or unique("回收测试环保科技有限公司")
+	lead = frappe.get_doc(
+		{
+			"doctype": "Lead",
+			"company_name": company_name,
+			"lead_name": "测试联系人",
+			"first_name": "测试联系人",
+			"lead_owner": owner,
+			"status": "Lead",
+		}
+	)
+	lead.flags.pool = pool
+	lead.insert(ignore_permissions=True)
+
+	claimed_at = None
+	if owner and claimed_days_ago is not None:
+		claimed_at = now_datetime() - timedelta(days=claimed_days_ago)
+	state = {
+		"pool": pool,
+		"status": status,
+		"owned_by": owner,
+		"claimed_at": claimed_at,
+		"grade": grade,
+		**fields,
+	}
+	name = frappe.db.get_value("Pool Customer", {"lead": lead.name})
+	if name:  # created by intake (Lead after_insert): bring it to the asked-for state
+		frappe.db.set_value("Pool Customer", name, state, update_modified=False)
+	else:
+		name = (
+			frappe.get_doc(
+				{
+					"doctype": "Pool Customer",
+					"customer_name": company_name,
+					"party_type": "Lead",
+					"party": lead.name,
+					"lead": lead.name,
+					**state,
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+	followup.recompute_due([name])
+	return frappe.get_doc("Pool Customer", name)
+
+
+def convert_to_customer(pc) -> str:
+	"""Make an ERPNext Customer from the pool customer's Lead; the Pool Customer points to it
+	(intake does that on Customer after_insert; without intake the test sets it)."""
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": pc.customer_name,
+			"customer_type": "Company",
+			"lead_name": pc.lead,
+			"account_manager": pc.owned_by,
+		}
+	).insert(ignore_permissions=True)
+	if frappe.db.get_value("Pool Customer", pc.name, "customer") != customer.name:
+		frappe.db.set_value(
+			"Pool Customer",
+			pc.name,
+			{"customer": customer.name, "party_type": "Customer", "party": customer.name},
+			update_modified=False,
+		)
+	return customer.name
+
+
+def set_dates(pc_name: str, **dates: datetime | None) -> None:
+	"""Set follow-up/deal/claim dates directly (the past the tests need) and recompute the due date."""
+	frappe.db.set_value("Pool Customer", pc_name, dates, update_modified=False)
+	followup.recompute_due([pc_name])
+
+
+def pool_customer(name: str) -> frappe._dict:
+	return frappe.db.get_value("Pool Customer", name, "*", as_dict=True)
+
+
+# --- ERPNext documents -----------------------------------------------------------------------------
+
+
+def company() -> str:
+	return frappe.defaults.get_global_default("company") or frappe.db.get_value("Company", {}, "name")
+
+
+def make_item() -> str:
+	"""A non-stock service item."""
+	group = frappe.db.get_value("Item Group", {"is_group": 0}, "name") or "All Item Groups"
+	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": unique("RECYCLE-TEST-"),
+				"item_name": "检测服务",
+				"item_group": group,
+				"stock_uom": uom,
+				"is_stock_item": 0,
+				"include_item_in_manufacturing": 0,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+def make_opportunity(party_type: str, party: str, status: str = "Open", owner: str | None = None) -> str:
+	"""An Opportunity for the party, made by the session user; `owner` is its opportunity_owner."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "Opportunity",
+			"opportunity_from": party_type,
+			"party_name": party,
+			"company": company(),
+			"status": "Open",
+			"opportunity_owner": owner,
+		}
+	).insert(ignore_permissions=True)
+	if status != "Open":
+		frappe.db.set_value("Opportunity", doc.name, "status", status, update_modified=False)
+	return doc.name
+
+
+def make_quotation(party_type: str, party: str) -> str:
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Quotation",
+				"quotation_to": party_type,
+				"party_name": party,
+				"company": company(),
+				"transaction_date": nowdate(),
+				"valid_till": add_days(nowdate(), 30),
+				"currency": "CNY",
+				"items": [{"item_code": make_item(), "qty": 1, "rate": 1000}],
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+def submit_sales_invoice(customer: str) -> str:
+	doc = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": company(),
+			"customer": customer,
+			"currency": "CNY",
+			"posting_date": nowdate(),
+			"due_date": add_days(nowdate(), 30),
+			"items": [{"item_code": make_item(), "qty": 1, "rate": 5000}],
+		}
+	)
+	doc.insert(ignore_permissions=True)
+	doc.submit()
+	return doc.name
+
+
+def submit_sales_order(customer: str) -> str:
+	doc = make_sales_order(customer)
+	doc.submit()
+	return doc.name
+
+
+def make_sales_order(customer: str) -> frappe.model.document.Document:
+	"""A draft Sales Order of `customer`."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"company": company(),
+			"customer": customer,
+			"currency": "CNY",
+			"transaction_date": nowdate(),
+			"delivery_date": add_days(nowdate(), 10),
+			"items": [
+				{"item_code": make_item(), "qty": 1, "rate": 5000, "delivery_date": add_days(nowdate(), 10)}
+			],
+		}
+	)
+	return doc.insert(ignore_permissions=True)
+
+
+# --- committed data ----------------------------------------------------------------------------------
+
+
+def purge(pool: str, users: list[str]) -> None:
+	"""Delete a committed pool, its pool customers with their Leads, logs and ToDos, and `users`."""
+	pcs = frappe.get_all("Pool Customer", filters={"pool": pool}, fields=["name", "lead"])
+	names, leads = [p.name for p in pcs] or [""], [p.lead for p in pcs if p.lead] or [""]
+	frappe.db.sql("DELETE FROM `tabPool Log` WHERE pool_customer IN %s", (names,))
+	frappe.db.sql("DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (leads,))
+	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE name IN %s", (names,))
+	for lead in leads:
+		if lead and frappe.db.exists("Lead", lead):
+			frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
