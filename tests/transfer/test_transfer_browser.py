@@ -11,7 +11,7 @@ import pytest
 from crm_pool.core.roles import SALES_MANAGER, SALES_USER
 from tests.conftest import real_commit
 from tests.factories import new_user
-from tests.test_browser import PASSWORD, WAIT, browser, login  # noqa: F401 (fixture)
+from tests.pool.test_browser import PASSWORD, WAIT, browser, login  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 

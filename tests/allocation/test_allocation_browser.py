@@ -11,7 +11,7 @@ import pytest
 from crm_pool.core.roles import POOL_MANAGER, SALES_USER
 from tests.conftest import real_commit
 from tests.factories import new_user
-from tests.test_browser import (  # noqa: F401 (the browser fixture)
+from tests.pool.test_browser import (  # noqa: F401 (the browser fixture)
 	PASSWORD,
 	WAIT,
 	browser,
