@@ -53,12 +53,16 @@ def claim_many(pool_customers: list[str] | str) -> dict:
 	return {"claimed": claimed, "refused": refused}
 
 
+def _with_reason(action, pool_customer: str, reason: str | None, required: bool) -> dict:
+	"""An ownership action on a readable pool customer with a reason; returns its new state."""
+	action(args.pool_customer(pool_customer), args.text(reason, "Reason", required=required))
+	return pool_status(pool_customer)
+
+
 @api_method(methods=["POST"])
 def release(pool_customer: str, reason: str) -> dict:
 	"""释放 to the pool, with a reason (owner or manager)."""
-	reason = args.text(reason, "Reason", required=True)
-	ownership.release(args.pool_customer(pool_customer), reason)
-	return pool_status(pool_customer)
+	return _with_reason(ownership.release, pool_customer, reason, required=True)
 
 
 @api_method(methods=["POST"])
@@ -74,16 +78,13 @@ def assign(pool_customer: str, user: str, reason: str | None = None) -> dict:
 @api_method(methods=["POST"])
 def lock(pool_customer: str, reason: str) -> dict:
 	"""锁定 (exempt from recycling), by a pool admin or manager."""
-	reason = args.text(reason, "Reason", required=True)
-	ownership.lock(args.pool_customer(pool_customer), reason)
-	return pool_status(pool_customer)
+	return _with_reason(ownership.lock, pool_customer, reason, required=True)
 
 
 @api_method(methods=["POST"])
 def unlock(pool_customer: str, reason: str | None = None) -> dict:
-	reason = args.text(reason, "Reason")
-	ownership.unlock(args.pool_customer(pool_customer), reason)
-	return pool_status(pool_customer)
+	"""解锁, by a pool admin or manager."""
+	return _with_reason(ownership.unlock, pool_customer, reason, required=False)
 
 
 @api_method()
