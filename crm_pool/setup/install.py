@@ -30,6 +30,17 @@ def after_install() -> None:
 	from crm_pool.setup.errors import disable_error_traceback
 
 	disable_error_traceback()  # users get translated messages, not the server's traceback
+	setup_service()
+
+
+def setup_service() -> None:
+	"""Grading's service (after install and every migrate): the Issue fields and sales access to
+	Issues, the default Grade Service Policy and its Service Level Agreements' times."""
+	from crm_pool.grading.complaints import setup_issues
+	from crm_pool.grading.service import ensure_policy
+
+	setup_issues()
+	ensure_policy()
 
 
 def make_default_pool() -> str | None:
