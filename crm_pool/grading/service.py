@@ -49,6 +49,19 @@ DEFAULTS = {
 HOLIDAY_LIST = "CRM Pool Service Holidays"
 
 
+PRIORITIES = ("Low", "Medium", "High")  # ERPNext's setup wizard makes these; the agreements list them
+
+
+def prepare_support() -> None:
+	"""ERPNext tracks Service Level Agreements (it refuses to save one otherwise) and the Issue
+	priorities the shipped agreements list exist: run before the fixtures are imported."""
+	if not frappe.db.get_single_value("Support Settings", "track_service_level_agreement"):
+		frappe.db.set_single_value("Support Settings", "track_service_level_agreement", 1)
+	for priority in PRIORITIES:
+		if not frappe.db.exists("Issue Priority", priority):
+			frappe.get_doc({"doctype": "Issue Priority", "name": priority}).insert(ignore_permissions=True)
+
+
 def sla_name(grade: str) -> str:
 	"""The Service Level Agreement shipped for `grade` (ERPNext names it SLA-{doctype}-{level})."""
 	return f"SLA-Issue-Grade {grade}"
@@ -144,8 +157,7 @@ def sync_service_level_agreements(doc=None) -> None:
 	response (hours) and resolution (working days × the agreement's working day), so an Issue of any
 	priority finds its grade's agreement. Agreements that are missing are left alone (an admin may
 	have removed them: the generic default applies)."""
-	if not frappe.db.get_single_value("Support Settings", "track_service_level_agreement"):
-		frappe.db.set_single_value("Support Settings", "track_service_level_agreement", 1)
+	prepare_support()
 	rows = {r.grade: r for r in (doc or frappe.get_single(POLICY)).get("policies")}
 	priorities = frappe.get_all("Issue Priority", pluck="name", order_by="name")
 	for grade, row in rows.items():

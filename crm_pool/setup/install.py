@@ -19,8 +19,10 @@ def after_install() -> None:
 	make_default_pool()
 	from frappe.utils.fixtures import sync_fixtures
 
+	from crm_pool.grading.service import prepare_support
 	from crm_pool.pool.adopt import adopt_existing
 
+	prepare_support()  # before the grade agreements (fixtures) are imported
 	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
 	from crm_pool.access.contacts import allow_managers_to_read_access_log

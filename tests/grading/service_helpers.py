@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import frappe
+from datetime import timedelta
 
-from tests.recycle_helpers import convert_to_customer, make_pool, make_pool_customer, pool_customer  # noqa: F401
+import frappe
+from frappe.utils import now_datetime
+
+from tests.recycle_helpers import (  # noqa: F401
+	convert_to_customer,
+	make_pool,
+	make_pool_customer,
+	pool_customer,
+	set_dates,
+)
 
 
 def customer_of_grade(
@@ -13,6 +22,10 @@ def customer_of_grade(
 	"""An owned pool customer of `grade` standing for an ERPNext Customer; returns its row."""
 	pc = make_pool_customer(pool, owner, grade=grade, claimed_days_ago=claimed_days_ago, **fields)
 	convert_to_customer(pc)
+	if owner:  # the conversion counted as a follow-up: back to the asked-for past
+		set_dates(
+			pc.name, claimed_at=now_datetime() - timedelta(days=claimed_days_ago), last_followup_at=None
+		)
 	return pool_customer(pc.name)
 
 
