@@ -75,8 +75,10 @@ def _collaborating(user: str) -> str:
 	)
 
 
-def pool_customer_condition(user: str) -> str:
-	"""The Pool Customers `user` may see, as SQL on `tabPool Customer`."""
+def pool_customer_condition(user: str, *, in_pool: bool = True) -> str:
+	"""The Pool Customers `user` may see, as SQL on `tabPool Customer`. Without `in_pool`: only those
+	whose data the user may read (a sales user's in-pool customers of their pools show masked copies
+	on Pool Customer only; records about a customer, such as its return visits, stay closed)."""
 	where = scope(user, "Pool Customer")
 	if where in (ALL, UNRESTRICTED):
 		return ""
@@ -88,6 +90,8 @@ def pool_customer_condition(user: str) -> str:
 	pools = _in(user_pools(user))
 	if where == TEAM:
 		return f"({own} OR `tabPool Customer`.pool IN ({pools}))"
+	if not in_pool:
+		return f"({own})"
 	return f"({own} OR (`tabPool Customer`.status = '{IN_POOL}' AND `tabPool Customer`.pool IN ({pools})))"
 
 

@@ -213,7 +213,9 @@ def overdue(user: str | None = None) -> list[frappe._dict]:
 
 
 def return_visit_query(user: str | None = None) -> str:
-	condition = pool_customer_condition(user or frappe.session.user)
+	"""The visits of the customers whose data the user may read (not those of in-pool customers, even
+	of the user's pools: their earlier visits stay with the people who served them)."""
+	condition = pool_customer_condition(user or frappe.session.user, in_pool=False)
 	if not condition:
 		return ""
 	return (
@@ -226,7 +228,7 @@ def has_return_visit_permission(doc, ptype: str | None = None, user: str | None 
 	user = user or frappe.session.user
 	if doc.is_new() or not doc.pool_customer:
 		return None
-	if not _visible("Pool Customer", doc.pool_customer, pool_customer_condition(user)):
+	if not _visible("Pool Customer", doc.pool_customer, pool_customer_condition(user, in_pool=False)):
 		return False
 	if (
 		ptype not in (None, "read", "select", "print", "email", "report", "export")
