@@ -103,6 +103,13 @@ def issue_before_validate(doc, method=None) -> None:
 		return
 	if doc.pool_customer and not doc.is_new() and not doc.has_value_changed("customer"):
 		return
+	user = frappe.session.user
+	if (
+		not doc.flags.ignore_permissions
+		and issue_condition(user)
+		and not frappe.has_permission("Customer", "read", doc.customer, user=user)
+	):
+		frappe.throw(_("You may raise complaints only for customers you may read"), frappe.PermissionError)
 	pc = frappe.db.get_value(
 		"Pool Customer",
 		{"customer": doc.customer},

@@ -140,6 +140,14 @@ def add_events(where_sql: str, values: dict) -> None:
 def validate_visit(doc) -> None:
 	"""Return Visit validate: a satisfaction of 1-5 (0: not asked), one open visit per customer, the
 	assignee by default the exclusive manager (else owner), Done stamped with its time."""
+	if (
+		doc.is_new()
+		and not doc.flags.ignore_permissions
+		and not _visible(
+			"Pool Customer", doc.pool_customer, pool_customer_condition(frappe.session.user, in_pool=False)
+		)
+	):
+		frappe.throw(_("You may plan return visits only for customers you serve"), frappe.PermissionError)
 	if not 0 <= cint(doc.satisfaction) <= 5:
 		frappe.throw(_("Satisfaction is from 1 to 5 (0: not asked)"))
 	if doc.channel and doc.channel not in CHANNELS:

@@ -7,6 +7,7 @@ import frappe
 import pytest
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, nowdate
 
+from crm_pool.core.errors import AuditedPathError
 from crm_pool.core.status import EXCLUSIVE_MANAGER
 from crm_pool.grading import managers, scorecard, service, visits
 from crm_pool.pool import ownership
@@ -149,6 +150,11 @@ def test_exclusive_manager_reads_and_writes_like_a_collaborator(pool, owner, mak
 	customer = frappe.get_doc("Customer", a.customer)
 	assert not frappe.has_permission("Customer", "read", customer, user=manager)
 
+	frappe.set_user(sales_manager)  # not through the form or REST: only the logged action
+	form = frappe.get_doc("Pool Customer", a.name)
+	form.exclusive_manager = manager
+	with pytest.raises(AuditedPathError):
+		form.save()
 	frappe.set_user(owner)  # a sales user may not assign
 	with pytest.raises(frappe.PermissionError):
 		call_whitelisted("crm_pool.api.grading.assign_exclusive_manager", pool_customer=a.name, user=manager)
@@ -295,6 +301,12 @@ def test_a_stranger_sales_user_cannot_read_visits_or_complaints(owner, make_user
 	frappe.set_user(stranger)
 	with pytest.raises(frappe.PermissionError):
 		call_whitelisted("crm_pool.api.grading.complete_visit", visit=visit.name, satisfaction=1)
+	with pytest.raises(frappe.PermissionError):  # nor plan visits or raise complaints for them
+		frappe.get_doc(
+			{"doctype": "Return Visit", "pool_customer": a.name, "planned_date": nowdate()}
+		).insert()
+	with pytest.raises(frappe.PermissionError):
+		frappe.get_doc({"doctype": "Issue", "subject": "冒名投诉", "customer": a.customer}).insert()
 	frappe.set_user("Administrator")
 
 	# back in the pool, the customer shows (masked) to the pool's members; its visits and complaints
@@ -355,3 +367,93 @@ def test_scorecard_on_a_small_hand_made_set(pool, make_user):
 	_columns, rows = scorecard.execute({"manager": "someone-else@example.cn"})
 	assert [r["manager"] for r in rows] == [manager]
 	frappe.set_user("Administrator")
+
+
+# --- more of the same rules ------------------------------------------------------------------------------
+
+
+def test_policy_times_are_written_into_the_grade_agreement(pool, owner):
+	policy = frappe.get_single(service.POLICY)
+	row = next(r for r in policy.policies if r.grade == "A")
+	row.response_hours, row.resolution_days = 2, 1
+	policy.save()
+	priorities = frappe.get_all(
+		"Service Level Priority",
+		filters={"parent": service.sla_name("A")},
+		fields=["priority", "response_time", "resolution_time"],
+	)
+	assert {p.priority for p in priorities} >= set(service.PRIORITIES)
+	assert {(p.response_time, p.resolution_time) for p in priorities} == {(2 * 3600, 9 * 3600)}
+	a = customer_of_grade(pool, owner, "A")
+	issue = make_issue(a.customer, sla_start=MONDAY_10)
+	assert get_datetime(issue.response_by) == datetime(2026, 11, 30, 12, 0)
+	assert get_datetime(issue.resolution_by) == datetime(2026, 12, 1, 10, 0)  # one working day of 9 h
+
+
+def test_policy_refuses_a_grade_twice():
+	policy = frappe.get_single(service.POLICY)
+	policy.append("policies", {"grade": "A", "response_hours": 1, "resolution_days": 1})
+	with pytest.raises(frappe.ValidationError):
+		policy.save()
+
+
+def test_a_missed_visit_is_no_follow_up(pool, owner):
+	a = customer_of_grade(pool, owner, "B", claimed_days_ago=5)
+	due = pool_customer(a.name).recycle_due_at
+	visits.plan_visits([a.name])
+	(visit,) = open_visits(a.name)
+	frappe.set_user(owner)
+	call_whitelisted("crm_pool.api.grading.complete_visit", visit=visit.name, status="Missed")
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("Return Visit", visit.name, "status") == "Missed"
+	assert frappe.db.get_value("Event", visit.event, "status") == "Cancelled"
+	assert pool_customer(a.name).recycle_due_at == due
+	(following,) = open_visits(a.name)
+	assert getdate(following.planned_date) == getdate(nowdate()), "missed: the next visit is due now"
+
+
+def test_complete_visit_refuses_bad_arguments(pool, owner):
+	from crm_pool.core.errors import InvalidArgument
+
+	a = customer_of_grade(pool, owner, "A")
+	visits.plan_visits([a.name])
+	(visit,) = open_visits(a.name)
+	frappe.set_user(owner)
+	for bad in ({"satisfaction": 9}, {"status": "Cancelled"}, {"channel": "Fax"}):
+		with pytest.raises(InvalidArgument):
+			call_whitelisted("crm_pool.api.grading.complete_visit", visit=visit.name, **bad)
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("Return Visit", visit.name, "status") == "Planned"
+
+
+def test_exclusive_manager_follows_owner_changes_and_open_visits_follow_it(pool, owner, make_user):
+	successor, manager = make_user("Sales User"), make_user("Sales User")
+	a = customer_of_grade(pool, owner, "A")
+	b = customer_of_grade(pool, owner, "A", exclusive_manager=manager)
+	visits.run_daily()
+	assert pool_customer(a.name).exclusive_manager == owner
+	for pc in (a, b):
+		ownership.assign(pc.name, successor, "交接")
+	assert pool_customer(a.name).exclusive_manager == successor, "the owner as exclusive manager moves on"
+	assert pool_customer(b.name).exclusive_manager == manager, "another exclusive manager stays"
+	visits.plan_visits([a.name, b.name])
+	(va,) = open_visits(a.name)
+	(vb,) = open_visits(b.name)
+	assert (va.assigned_to, vb.assigned_to) == (successor, manager)
+	assert frappe.db.get_value("Event", va.event, "owner") == successor
+
+
+def test_a_customer_outside_the_pool_gets_no_grade_agreement(make_user):
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": f"无公海客户{frappe.generate_hash(length=6)}",
+			"customer_type": "Company",
+		}
+	)
+	customer.flags.ignore_permissions = True
+	customer.insert()
+	frappe.db.delete("Pool Customer", {"customer": customer.name})
+	issue = make_issue(customer.name)
+	assert not issue.pool_customer and not issue.customer_grade
+	assert issue.service_level_agreement not in [service.sla_name(g) for g in service.GRADES]
