@@ -5,7 +5,7 @@ The daily planner (`plan_visits`, scheduler_events) works set-based, a few state
 number of customers: open visits follow a change of exclusive manager or owner; open visits of
 customers that lost their owner are removed with their Events; every owned customer of a grade with
 an interval and no open visit gets one, planned `interval` days after its last done visit (else after
-it was claimed), never before today; each new visit gets a private Event on the assignee's calendar
+it was claimed), never before today (today when its last visit was missed: the visit is still owed); each new visit gets a private Event on the assignee's calendar
 with the party and the visit as participants. `open_key` (unique, the pool customer while the visit
 is Planned) keeps one open visit per customer even under concurrent runs (INSERT IGNORE).
 
@@ -68,15 +68,17 @@ def plan_visits(names: list[str] | None = None) -> dict:
 			grade, party_type, party, planned_date, assigned_to, channel, status, satisfaction, open_key)
 		SELECT LEFT(MD5(CONCAT(pc.name, UUID())), 10), %(now)s, %(now)s, 'Administrator', 'Administrator',
 			0, 0, pc.name, pc.customer_name, pc.grade, pc.party_type, pc.party,
-			GREATEST(%(today)s, DATE_ADD(DATE(COALESCE(lv.last_done, pc.claimed_at, pc.creation)),
-				INTERVAL gsp.visit_interval_days DAY)),
+			IF(lv.last_missed > COALESCE(lv.last_done, pc.claimed_at, pc.creation), %(today)s,
+				GREATEST(%(today)s, DATE_ADD(DATE(COALESCE(lv.last_done, pc.claimed_at, pc.creation)),
+					INTERVAL gsp.visit_interval_days DAY))),
 			{ASSIGNEE_SQL}, 'Phone', '{PLANNED}', 0, pc.name
 		FROM `tabPool Customer` pc
 		JOIN `tabGrade Service Policy Row` gsp ON gsp.parent = %(policy)s AND gsp.parenttype = %(policy)s
 			AND gsp.grade = pc.grade AND gsp.visit_interval_days > 0
 		LEFT JOIN (
-			SELECT pool_customer, MAX(done_at) AS last_done FROM `tab{DOCTYPE}`
-			WHERE status = '{DONE}' GROUP BY pool_customer
+			SELECT pool_customer, MAX(IF(status = '{DONE}', done_at, NULL)) AS last_done,
+				MAX(IF(status = '{MISSED}', modified, NULL)) AS last_missed
+			FROM `tab{DOCTYPE}` WHERE status IN ('{DONE}', '{MISSED}') GROUP BY pool_customer
 		) lv ON lv.pool_customer = pc.name
 		WHERE pc.status IN ({_OWNED}) AND pc.owned_by IS NOT NULL {only}
 			AND NOT EXISTS (SELECT 1 FROM `tab{DOCTYPE}` o WHERE o.open_key = pc.name)""",
