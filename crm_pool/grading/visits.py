@@ -21,6 +21,7 @@ from frappe import _
 from frappe.utils import cint, get_datetime, now_datetime, nowdate
 
 from crm_pool.access.permissions import OWN, _visible, pool_customer_condition, scope
+from crm_pool.core.setbased import chunks
 from crm_pool.core.status import HAS_OWNER
 from crm_pool.grading.managers import default_exclusive_managers
 from crm_pool.grading.service import POLICY
@@ -90,19 +91,22 @@ def plan_visits(names: list[str] | None = None) -> dict:
 
 
 def _remove_open_visits(where_sql: str, values: dict) -> int:
-	"""Delete the open visits (and their Events) of the customers `pc` matching `where_sql`."""
-	join = f"JOIN `tabPool Customer` pc ON pc.name = rv.pool_customer AND rv.status = '{PLANNED}'"
-	frappe.db.sql(
-		f"""DELETE ep FROM `tabEvent Participants` ep JOIN `tab{DOCTYPE}` rv ON ep.parent = rv.event {join}
-		WHERE {where_sql}""",
+	"""Delete the open visits (and their Events) of the customers `pc` matching `where_sql`: one
+	query finds them (usually none), then a few statements per chunk remove them."""
+	names = frappe.db.sql_list(
+		f"""SELECT rv.name FROM `tab{DOCTYPE}` rv JOIN `tabPool Customer` pc ON pc.name = rv.pool_customer
+		WHERE rv.status = '{PLANNED}' AND {where_sql}""",
 		values,
 	)
-	frappe.db.sql(
-		f"DELETE ev FROM `tabEvent` ev JOIN `tab{DOCTYPE}` rv ON ev.name = rv.event {join} WHERE {where_sql}",
-		values,
-	)
-	frappe.db.sql(f"DELETE rv FROM `tab{DOCTYPE}` rv {join} WHERE {where_sql}", values)
-	return frappe.db.sql("SELECT ROW_COUNT()")[0][0]
+	for chunk in chunks(names):
+		chunk_values = {"names": tuple(chunk)}
+		events = "SELECT rv.event FROM `tab{0}` rv WHERE rv.name IN %(names)s AND rv.event IS NOT NULL"
+		frappe.db.sql(
+			f"DELETE FROM `tabEvent Participants` WHERE parent IN ({events.format(DOCTYPE)})", chunk_values
+		)
+		frappe.db.sql(f"DELETE FROM `tabEvent` WHERE name IN ({events.format(DOCTYPE)})", chunk_values)
+		frappe.db.sql(f"DELETE FROM `tab{DOCTYPE}` WHERE name IN %(names)s", chunk_values)
+	return len(names)
 
 
 def add_events(where_sql: str, values: dict) -> None:
