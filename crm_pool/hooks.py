@@ -37,10 +37,19 @@ fixtures = [
 			["name", "in", ["Pool Customer Review", "Pool Allocation Request", "Ownership Transfer"]]
 		],
 	},
+	# grading's service (SPEC §4): the working calendar and one Service Level Agreement per grade
+	{"dt": "Holiday List", "filters": [["name", "in", ["CRM Pool Service Holidays"]]]},
+	{
+		"dt": "Service Level Agreement",
+		"filters": [["name", "in", ["SLA-Issue-Grade A", "SLA-Issue-Grade B", "SLA-Issue-Grade C"]]],
+	},
 ]
 
 after_install = "crm_pool.setup.install.after_install"
-after_migrate = ["crm_pool.access.contacts.allow_managers_to_read_access_log"]
+after_migrate = [
+	"crm_pool.access.contacts.allow_managers_to_read_access_log",
+	"crm_pool.setup.install.setup_service",  # Issue fields and access, the grade service policy
+]
 
 # --- the desk: pool actions on Lead, Customer and Pool Customer; allocation and transfer dialogs ---
 app_include_js = [
@@ -107,10 +116,22 @@ doc_events = {
 	"Contact": {"before_validate": ["crm_pool.access.contacts.guard_links"]},
 	"Address": {"before_validate": ["crm_pool.access.contacts.guard_links"]},
 	"DocShare": {"validate": ["crm_pool.access.permissions.guard_share"]},
+	# grading's service: exclusive manager by default; complaints under their grade's SLA
+	"Pool Customer": {"validate": ["crm_pool.grading.managers.on_pool_customer_validate"]},
+	"Issue": {
+		"before_validate": ["crm_pool.grading.complaints.issue_before_validate"],  # before ERPNext's SLA
+		"after_insert": ["crm_pool.grading.complaints.issue_after_insert"],  # the manager is told
+	},
 }
 
 # --- pool (公海): recycling, daily: reminders first, then due customers return to the pool ----------
-scheduler_events = {"daily": ["crm_pool.pool.recycle.run_daily"]}
+scheduler_events = {
+	"daily": [
+		"crm_pool.pool.recycle.run_daily",
+		"crm_pool.grading.visits.run_daily",  # exclusive managers by default, return visits (回访)
+	],
+	"hourly": ["crm_pool.grading.complaints.check_breaches"],  # complaint SLA breaches
+}
 
 # --- access (SPEC §7): who reads which customer, through every path -------------------------------
 # Record-level rules of the pool's doctypes and the parties (crm_pool.access.permissions), and of the
@@ -132,6 +153,8 @@ permission_query_conditions = {
 	"Sales Order": "crm_pool.access.contacts.sales_order_query",
 	"Delivery Note": "crm_pool.access.contacts.delivery_note_query",
 	"Installation Note": "crm_pool.access.contacts.installation_note_query",
+	"Return Visit": "crm_pool.grading.visits.return_visit_query",
+	"Issue": "crm_pool.grading.complaints.issue_query",
 }
 has_permission = {
 	"Pool Customer": "crm_pool.access.permissions.has_pool_customer_permission",
@@ -146,6 +169,8 @@ has_permission = {
 	"Sales Order": "crm_pool.access.contacts.has_party_document_permission",
 	"Delivery Note": "crm_pool.access.contacts.has_party_document_permission",
 	"Installation Note": "crm_pool.access.contacts.has_party_document_permission",
+	"Return Visit": "crm_pool.grading.visits.has_return_visit_permission",
+	"Issue": "crm_pool.grading.complaints.has_issue_permission",
 }
 # Frappe v15 filters list queries on hidden (permlevel) fields and report rows by User Permissions
 # only: the query and report guards close both (installed before each request and job); users never

@@ -16,7 +16,8 @@ Scopes, by the user's roles:
 
 A sales user changes (writes) only the Leads/Customers they own or created (while unowned and out of
 the pool), or collaborate on with Read/Write access; a Read collaborator only reads
-(`party_change_condition`); only the owner shares. Access ends with ownership: the creator's access
+(`party_change_condition`); the exclusive manager (专属经理) of a customer counts as a Read/Write
+collaborator; only the owner shares. Access ends with ownership: the creator's access
 ends once the party has an owner or enters the pool, and Frappe's shares and assignments of a party
 are removed whenever its owner changes (`core.mirror.revoke_access_select`). A share cannot open a party
 nobody owns: Frappe grants on a share even when `has_permission` says no, so such shares are refused
@@ -74,16 +75,23 @@ def _collaborating(user: str) -> str:
 	)
 
 
-def pool_customer_condition(user: str) -> str:
-	"""The Pool Customers `user` may see, as SQL on `tabPool Customer`."""
+def pool_customer_condition(user: str, *, in_pool: bool = True) -> str:
+	"""The Pool Customers `user` may see, as SQL on `tabPool Customer`. Without `in_pool`: only those
+	whose data the user may read (a sales user's in-pool customers of their pools show masked copies
+	on Pool Customer only; records about a customer, such as its return visits, stay closed)."""
 	where = scope(user, "Pool Customer")
 	if where in (ALL, UNRESTRICTED):
 		return ""
 	u = frappe.db.escape(user)
-	own = f"`tabPool Customer`.owned_by = {u} OR `tabPool Customer`.name IN ({_collaborating(user)})"
+	own = (
+		f"`tabPool Customer`.owned_by = {u} OR `tabPool Customer`.exclusive_manager = {u} "
+		f"OR `tabPool Customer`.name IN ({_collaborating(user)})"
+	)
 	pools = _in(user_pools(user))
 	if where == TEAM:
 		return f"({own} OR `tabPool Customer`.pool IN ({pools}))"
+	if not in_pool:
+		return f"({own})"
 	return f"({own} OR (`tabPool Customer`.status = '{IN_POOL}' AND `tabPool Customer`.pool IN ({pools})))"
 
 
@@ -99,7 +107,7 @@ def party_condition(doctype: str, user: str) -> str:
 	visible_pcs = f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE pc.{link} IS NOT NULL AND "
 	own = (
 		f"{table}.{owner_field} = {u} OR {creator_condition(doctype, user)} OR {table}.name IN "
-		f"({visible_pcs} pc.name IN ({_collaborating(user)}))"
+		f"({visible_pcs} (pc.name IN ({_collaborating(user)}) OR pc.exclusive_manager = {u}))"
 	)
 	if where == TEAM:
 		return f"({own} OR {table}.name IN ({visible_pcs} pc.pool IN ({_in(user_pools(user))})))"
@@ -184,9 +192,9 @@ def party_change_condition(doctype: str, user: str, ptype: str) -> str:
 	if ptype == "delete":
 		return f"({own})"
 	writers = (
-		f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE pc.{link} IS NOT NULL AND pc.name IN ("
+		f"SELECT pc.{link} FROM `tabPool Customer` pc WHERE pc.{link} IS NOT NULL AND (pc.name IN ("
 		"SELECT c.parent FROM `tabPool Customer Collaborator` c WHERE c.parenttype = 'Pool Customer' "
-		f"AND c.user = {u} AND c.access = '{READ_WRITE}')"
+		f"AND c.user = {u} AND c.access = '{READ_WRITE}') OR pc.exclusive_manager = {u})"
 	)
 	return f"({own} OR {table}.name IN ({writers}))"
 

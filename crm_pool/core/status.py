@@ -13,6 +13,7 @@ HAS_OWNER = (OWNED, LOCKED, CONVERTED)
 INTAKE, REVIEW, CLAIM, RELEASE, RECYCLE = "Intake", "Review", "Claim", "Release", "Recycle"
 ASSIGN, LOCK, UNLOCK, CONVERT, TRANSFER, MERGE = "Assign", "Lock", "Unlock", "Convert", "Transfer", "Merge"
 COLLABORATE = "Collaborate"  # a collaborator (协作人) added, changed or removed; the owner stays
+EXCLUSIVE_MANAGER = "Exclusive Manager"  # 专属经理 set, changed or cleared; the owner stays
 
 # review_status, the state field of the Workflow "Pool Customer Review" (审核)
 REVIEW_PENDING, REVIEW_APPROVED, REVIEW_REJECTED = "Pending", "Approved", "Rejected"

@@ -58,6 +58,7 @@ OWNER_FIELDS = (
 	"pool",
 	"status",
 	"owned_by",
+	"exclusive_manager",  # 专属经理: crm_pool.grading.managers (assign, or the owner by default)
 	"previous_owner",
 	"claimed_at",
 	"released_at",

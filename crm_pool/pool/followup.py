@@ -10,8 +10,8 @@ recomputes the due date of those customers only.
 The due date (`recycle_due_at`) of an owned or converted customer is the earliest of
   - (last follow-up or claimed_at, whichever is later) + the no-follow-up days, and
   - (last deal or claimed_at, whichever is later) + the no-deal days,
-where the pool's days are overridden by the pool's grade rule for the customer's grade (a grade
-rule's 0 keeps the pool's days). A rule of 0 days never recycles; customers that are not owned,
+where the pool's days are overridden by the pool's grade rule for the customer's grade, else by the
+Grade Service Policy's recycle days for that grade (crm_pool.grading.service; a 0 keeps the next). A rule of 0 days never recycles; customers that are not owned,
 and locked ones, have no due date.
 """
 
@@ -116,8 +116,9 @@ def record_followup(
 
 
 def _days_sql(field: str) -> str:
-	"""Days of rule `field` for a customer: its grade's rule when > 0, else its pool's; NULL when 0."""
-	return f"COALESCE(NULLIF(gr.{field}, 0), NULLIF(p.{field}, 0))"
+	"""Days of rule `field` for a customer: its pool's grade rule when > 0, else the Grade Service
+	Policy's days for its grade when > 0, else its pool's; NULL when 0."""
+	return f"COALESCE(NULLIF(gr.{field}, 0), NULLIF(gsp.{field}, 0), NULLIF(p.{field}, 0))"
 
 
 def _later_sql(a: str, b: str) -> str:
@@ -146,7 +147,8 @@ RULE_SQL = (
 	f"CONCAT('no_deal:', {_days_sql('no_deal_days')}, 'd'), "
 	f"CONCAT('no_followup:', {_days_sql('no_followup_days')}, 'd'))"
 )
-# Joins that the expressions above need: the pool `p` and its grade rule `gr` for the customer.
+# Joins that the expressions above need: the pool `p`, its grade rule `gr` for the customer and the
+# Grade Service Policy row `gsp` of the customer's grade (one row per grade: validated there).
 RULE_JOINS_SQL = """
 	JOIN `tabCustomer Pool` p ON p.name = pc.pool
 	LEFT JOIN (
@@ -155,6 +157,8 @@ RULE_JOINS_SQL = """
 		WHERE parenttype = 'Customer Pool' AND parentfield = 'grade_rules'
 		GROUP BY parent, grade
 	) gr ON gr.parent = pc.pool AND gr.grade = pc.grade
+	LEFT JOIN `tabGrade Service Policy Row` gsp
+		ON gsp.parent = 'Grade Service Policy' AND gsp.parenttype = 'Grade Service Policy' AND gsp.grade = pc.grade
 """
 
 

@@ -300,7 +300,8 @@ def write_owners(
 	table's column); neither: back to the pool. To an owner: status owned (已领取 / 已转化; a locked
 	customer keeps its lock), claimed now, the old owner kept as previous owner, the new owner no
 	longer listed as a collaborator. Back to the pool (release, recycle, transfer to the pool): in the
-	pool from `now`, no due date, no lock, and its collaborators lose their access. Either way the
+	pool from `now`, no due date, no lock, no exclusive manager, and its collaborators lose their access
+	(an exclusive manager who was the old owner becomes the new owner). Either way the
 	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`)."""
 	values = dict(
 		values,
@@ -325,6 +326,7 @@ def write_owners(
 			mirror.move_owners_select(where_sql, values, owner_sql)
 		frappe.db.sql(
 			f"""UPDATE `tabPool Customer` pc SET pc.previous_owner = COALESCE(pc.owned_by, pc.previous_owner),
+			pc.exclusive_manager = IF(pc.exclusive_manager = pc.owned_by, {owner_sql}, pc.exclusive_manager),
 			pc.status = {OWNED_STATUS_SQL}, pc.owned_by = {owner_sql},
 			pc.owner_name = {owner_name_sql or "%(_user_name)s"}, pc.claimed_at = %(_now)s,
 			pc.reminder_sent_at = NULL, pc.modified = %(_now)s, pc.modified_by = %(_by)s
@@ -337,7 +339,8 @@ def write_owners(
 			mirror.clear_owners_select(where_sql, values)
 		frappe.db.sql(
 			f"""UPDATE `tabPool Customer` pc SET pc.previous_owner = COALESCE(pc.owned_by, pc.previous_owner),
-			pc.status = '{IN_POOL}', pc.owned_by = NULL, pc.owner_name = NULL, pc.released_at = %(_now)s,
+			pc.status = '{IN_POOL}', pc.owned_by = NULL, pc.owner_name = NULL, pc.exclusive_manager = NULL,
+			pc.released_at = %(_now)s,
 			pc.pool_entered_at = %(_now)s, pc.claimed_at = NULL, pc.recycle_due_at = NULL,
 			pc.reminder_sent_at = NULL, pc.lock_reason = NULL, pc.modified = %(_now)s, pc.modified_by = %(_by)s
 			WHERE {where_sql}""",

@@ -19,8 +19,10 @@ def after_install() -> None:
 	make_default_pool()
 	from frappe.utils.fixtures import sync_fixtures
 
+	from crm_pool.grading.service import prepare_support
 	from crm_pool.pool.adopt import adopt_existing
 
+	prepare_support()  # before the grade agreements (fixtures) are imported
 	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
 	from crm_pool.access.contacts import allow_managers_to_read_access_log
@@ -30,6 +32,17 @@ def after_install() -> None:
 	from crm_pool.setup.errors import disable_error_traceback
 
 	disable_error_traceback()  # users get translated messages, not the server's traceback
+	setup_service()
+
+
+def setup_service() -> None:
+	"""Grading's service (after install and every migrate): the Issue fields and sales access to
+	Issues, the default Grade Service Policy and its Service Level Agreements' times."""
+	from crm_pool.grading.complaints import setup_issues
+	from crm_pool.grading.service import ensure_policy
+
+	setup_issues()
+	ensure_policy()
 
 
 def make_default_pool() -> str | None:

@@ -51,6 +51,8 @@ DOCTYPES = (
 	"Pool Customer",
 	"Pool Log",
 	"Ownership Conflict",
+	"Return Visit",
+	"Issue",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
 FULL_VALUES = (
@@ -62,6 +64,8 @@ FULL_VALUES = (
 	"Opportunity",
 	"Quotation",
 	"Sales Order",
+	"Return Visit",
+	"Issue",
 )
 PASSWORD = f"Leak-{uuid.uuid4().hex[:12]}!"
 
@@ -92,6 +96,8 @@ def world(site):
 			"address email": f"address-{tag}@leak.example.cn",
 			"pool mobile": _mobile(),
 			"pool email": f"pool-{tag}@leak.example.cn",
+			"visit feedback": f"回访反馈-{tag}",
+			"complaint email": f"complaint-{tag}@leak.example.cn",
 		}
 	)
 	s = w.secrets
@@ -189,6 +195,35 @@ def world(site):
 	w.conflict = conflicts.record_conflict(
 		w.pool_customer, u["stranger"], "Intake Duplicate", source_doctype="Lead", source_name=w.pool_lead
 	)
+	# grading's service: a done return visit with the customer's feedback, a complaint (Issue) raised
+	# from the customer's address
+	customer_pc = frappe.db.get_value("Pool Customer", {"customer": w.customer})
+	w.visit = (
+		frappe.get_doc(
+			{
+				"doctype": "Return Visit",
+				"pool_customer": customer_pc,
+				"planned_date": frappe.utils.nowdate(),
+				"status": "Done",
+				"satisfaction": 4,
+				"feedback": s["visit feedback"],
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+	w.issue = (
+		frappe.get_doc(
+			{
+				"doctype": "Issue",
+				"subject": f"泄漏测试投诉{tag}",
+				"customer": w.customer,
+				"raised_by": s["complaint email"],
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
 	w.names = {
 		"Lead": w.lead,
 		"Customer": w.customer,
@@ -201,6 +236,8 @@ def world(site):
 		"Pool Customer": w.pool_customer,
 		"Pool Log": w.pool_log,
 		"Ownership Conflict": w.conflict,
+		"Return Visit": w.visit,
+		"Issue": w.issue,
 	}
 	# global search finds contacts by email only when Contact is searchable: make it so
 	settings = frappe.get_single("Global Search Settings")
@@ -230,6 +267,11 @@ def world(site):
 		if frappe.db.exists(doctype, name):
 			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
 	frappe.db.delete("Ownership Conflict", {"name": w.conflict})
+	frappe.delete_doc("Issue", w.issue, force=True, ignore_permissions=True)
+	frappe.db.delete(
+		"Return Visit",
+		{"pool_customer": ("in", frappe.get_all("Pool Customer", {"pool": w.pool}, pluck="name") or [""])},
+	)
 	frappe.db.delete("Access Log", {"user": ("in", list(u.values()))})
 	pcs = frappe.get_all("Pool Customer", filters={"pool": w.pool}, pluck="name")
 	frappe.db.delete("Pool Log", {"pool_customer": ("in", pcs or [""])})

@@ -5,7 +5,7 @@ frappe.listview_settings["Pool Log"] = {
 		const color = {
 			Intake: "blue", Review: "blue", Claim: "green", Assign: "green", Release: "orange",
 			Recycle: "red", Lock: "purple", Unlock: "purple", Convert: "darkgrey", Transfer: "cyan", Merge: "grey",
-			Collaborate: "light-blue",
+			Collaborate: "light-blue", "Exclusive Manager": "pink",
 		}[doc.action] || "grey";
 		return [__(doc.action), color, "action,=," + doc.action];
 	},
