@@ -417,3 +417,36 @@ def purge(pool: str, users: list[str]) -> None:
 	for lead in leads:
 		if lead and frappe.db.exists("Lead", lead):
 			frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
+
+
+# --- grading service: customers of a grade, complaints ------------------------------------------------
+
+
+def customer_of_grade(
+	pool: str, owner: str, grade: str, claimed_days_ago: float = 0, **fields
+) -> frappe._dict:
+	"""An owned pool customer of `grade` standing for an ERPNext Customer; returns its row."""
+	pc = make_recycle_pool_customer(pool, owner, grade=grade, claimed_days_ago=claimed_days_ago, **fields)
+	convert_to_customer(pc)
+	if owner:  # the conversion counted as a follow-up: back to the asked-for past
+		set_dates(
+			pc.name, claimed_at=now_datetime() - timedelta(days=claimed_days_ago), last_followup_at=None
+		)
+	return pool_customer(pc.name)
+
+
+def make_issue(
+	customer: str, subject: str = "设备故障投诉", sla_start=None, **fields
+) -> frappe.model.document.Document:
+	"""A complaint (Issue) of `customer`; `sla_start` fixes when its agreement starts counting."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "Issue",
+			"subject": subject,
+			"customer": customer,
+			"raised_by": "customer@example.cn",
+			"service_level_agreement_creation": sla_start,
+			**fields,
+		}
+	)
+	return doc.insert(ignore_permissions=True)

@@ -11,8 +11,13 @@ from crm_pool.core.errors import AuditedPathError
 from crm_pool.core.status import EXCLUSIVE_MANAGER
 from crm_pool.grading import managers, scorecard, service, visits
 from crm_pool.pool import ownership
-from tests.access_helpers import call_whitelisted
-from tests.grading.service_helpers import customer_of_grade, make_issue, make_pool, pool_customer
+from tests.factories import (
+	call_whitelisted,
+	customer_of_grade,
+	make_issue,
+	make_recycle_pool,
+	pool_customer,
+)
 
 # A fixed calendar: Monday 30 November 2026, 10:00 (the agreements work Monday-Friday 09:00-18:00).
 MONDAY_10 = datetime(2026, 11, 30, 10, 0)
@@ -25,7 +30,7 @@ def owner(make_user) -> str:
 
 @pytest.fixture
 def pool() -> str:
-	return make_pool(no_followup_days=30, no_deal_days=0)
+	return make_recycle_pool(no_followup_days=30, no_deal_days=0)
 
 
 def open_visits(pc: str) -> list[frappe._dict]:
@@ -283,7 +288,7 @@ def test_a_breach_notifies_the_exclusive_manager_once(pool, owner, make_user, ru
 
 def test_a_stranger_sales_user_cannot_read_visits_or_complaints(owner, make_user):
 	stranger = make_user("Sales User")
-	pool = make_pool(members=[owner, stranger], no_followup_days=30)
+	pool = make_recycle_pool(members=[owner, stranger], no_followup_days=30)
 	a = customer_of_grade(pool, owner, "A")
 	visits.plan_visits([a.name])
 	(visit,) = open_visits(a.name)
@@ -333,7 +338,7 @@ def test_scorecard_on_a_small_hand_made_set(pool, make_user):
 		)
 		ownership.assign(pc.name, manager, "测试分配")  # two new customers
 	ownership.release(pc2.name, "测试流失")  # one churned
-	from tests.recycle_helpers import submit_sales_invoice
+	from tests.factories import submit_sales_invoice
 
 	submit_sales_invoice(pc1.customer)  # 5000
 	cancelled = frappe.get_doc("Sales Invoice", submit_sales_invoice(pc1.customer))
