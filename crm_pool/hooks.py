@@ -18,7 +18,17 @@ fixtures = [
 	{
 		"dt": "Custom Field",
 		"filters": [
-			["name", "in", ["Lead-uscc", "Lead-pool_customer", "Customer-uscc", "Customer-pool_customer"]]
+			[
+				"name",
+				"in",
+				[
+					"Lead-uscc",
+					"Lead-pool_customer",
+					"Customer-uscc",
+					"Customer-pool_customer",
+					"Customer-potential_score",
+				],
+			]
 		],
 	},
 	{
@@ -34,7 +44,16 @@ fixtures = [
 	{
 		"dt": "Workflow",
 		"filters": [
-			["name", "in", ["Pool Customer Review", "Pool Allocation Request", "Ownership Transfer"]]
+			[
+				"name",
+				"in",
+				[
+					"Pool Customer Review",
+					"Pool Allocation Request",
+					"Ownership Transfer",
+					"Customer Grade Override",
+				],
+			]
 		],
 	},
 ]
@@ -110,7 +129,11 @@ doc_events = {
 }
 
 # --- pool (公海): recycling, daily: reminders first, then due customers return to the pool ----------
-scheduler_events = {"daily": ["crm_pool.pool.recycle.run_daily"]}
+scheduler_events = {
+	"daily": ["crm_pool.pool.recycle.run_daily", "crm_pool.grading.regrade.run_daily"],
+	# grading (客户分级): everyone regraded monthly; daily only when an applied override has expired
+	"monthly": ["crm_pool.grading.regrade.run_monthly"],
+}
 
 # --- access (SPEC §7): who reads which customer, through every path -------------------------------
 # Record-level rules of the pool's doctypes and the parties (crm_pool.access.permissions), and of the
@@ -118,6 +141,8 @@ scheduler_events = {"daily": ["crm_pool.pool.recycle.run_daily"]}
 permission_query_conditions = {
 	"Pool Customer": "crm_pool.access.permissions.pool_customer_query",
 	"Pool Log": "crm_pool.access.permissions.pool_log_query",
+	"Customer Grade Log": "crm_pool.access.permissions.grade_log_query",
+	"Customer Grade Override": "crm_pool.access.permissions.grade_override_query",
 	"Lead": "crm_pool.access.permissions.lead_query",
 	"Customer": "crm_pool.access.permissions.customer_query",
 	"Contact": "crm_pool.access.contacts.contact_query",
@@ -136,6 +161,8 @@ permission_query_conditions = {
 has_permission = {
 	"Pool Customer": "crm_pool.access.permissions.has_pool_customer_permission",
 	"Pool Log": "crm_pool.access.permissions.has_pool_log_permission",
+	"Customer Grade Log": "crm_pool.access.permissions.has_grade_log_permission",
+	"Customer Grade Override": "crm_pool.access.permissions.has_grade_override_permission",
 	"Lead": "crm_pool.access.permissions.has_party_permission",
 	"Customer": "crm_pool.access.permissions.has_party_permission",
 	"Contact": "crm_pool.access.contacts.has_contact_permission",

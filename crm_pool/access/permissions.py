@@ -231,3 +231,42 @@ def guard_share(doc, method=None) -> None:
 			),
 			ShareRefusedError,
 		)
+
+
+# --- grading: Customer Grade Log and Customer Grade Override follow their pool customer ------------
+
+
+def _of_visible_pool_customer(doctype: str, user: str) -> str:
+	condition = pool_customer_condition(user)
+	if not condition:
+		return ""
+	return f"`tab{doctype}`.pool_customer IN (SELECT `tabPool Customer`.name FROM `tabPool Customer` WHERE {condition})"
+
+
+def grade_log_query(user: str | None = None) -> str:
+	"""Customer Grade Log rows of the pool customers the user may see."""
+	return _of_visible_pool_customer("Customer Grade Log", user or frappe.session.user)
+
+
+def grade_override_query(user: str | None = None) -> str:
+	"""Customer Grade Overrides of the pool customers the user may see."""
+	return _of_visible_pool_customer("Customer Grade Override", user or frappe.session.user)
+
+
+def has_grade_log_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	"""Append-only (written by the regrade and by approved overrides), readable with its customer."""
+	return has_pool_log_permission(doc, ptype, user, debug)
+
+
+def has_grade_override_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	"""An override is seen and changed only with its pool customer (a new one: role permissions, then
+	the controller checks the customer)."""
+	user = user or frappe.session.user
+	condition = pool_customer_condition(user)
+	if (
+		doc.is_new()
+		or not condition
+		or (doc.pool_customer and _visible("Pool Customer", doc.pool_customer, condition))
+	):
+		return None
+	return False

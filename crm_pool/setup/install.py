@@ -31,6 +31,10 @@ def after_install() -> None:
 
 	disable_error_traceback()  # users get translated messages, not the server's traceback
 
+	from crm_pool.grading.rules import ensure_default_rule
+
+	ensure_default_rule()  # grading (客户分级): the default Customer Grade Rule
+
 
 def make_default_pool() -> str | None:
 	"""Create the enabled default pool 默认公海 (new customers reviewed) unless a default pool or a
