@@ -45,6 +45,8 @@ DOCTYPES = (
 	"Pool Customer",
 	"Pool Log",
 	"Ownership Conflict",
+	"Customer Grade Log",
+	"Customer Grade Override",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
 FULL_VALUES = (
@@ -183,6 +185,33 @@ def world(site):
 	w.conflict = conflicts.record_conflict(
 		w.pool_customer, u["stranger"], "Intake Duplicate", source_doctype="Lead", source_name=w.pool_lead
 	)
+	w.grade_log = (
+		frappe.get_doc(
+			{
+				"doctype": "Customer Grade Log",
+				"pool_customer": w.pool_customer,
+				"to_grade": "A",
+				"why": "Score",
+				"run": "leak-matrix",
+				"at": frappe.utils.now_datetime(),
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+	w.grade_override = (
+		frappe.get_doc(
+			{
+				"doctype": "Customer Grade Override",
+				"pool_customer": w.pool_customer,
+				"grade": "A",
+				"expiry_date": frappe.utils.add_days(frappe.utils.nowdate(), 30),
+				"reason": "泄漏测试",
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
 	w.names = {
 		"Lead": w.lead,
 		"Customer": w.customer,
@@ -195,6 +224,8 @@ def world(site):
 		"Pool Customer": w.pool_customer,
 		"Pool Log": w.pool_log,
 		"Ownership Conflict": w.conflict,
+		"Customer Grade Log": w.grade_log,
+		"Customer Grade Override": w.grade_override,
 	}
 	# global search finds contacts by email only when Contact is searchable: make it so
 	settings = frappe.get_single("Global Search Settings")
@@ -224,6 +255,8 @@ def world(site):
 		if frappe.db.exists(doctype, name):
 			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
 	frappe.db.delete("Ownership Conflict", {"name": w.conflict})
+	frappe.db.delete("Customer Grade Log", {"name": w.grade_log})
+	frappe.db.delete("Customer Grade Override", {"name": w.grade_override})
 	frappe.db.delete("Access Log", {"user": ("in", list(u.values()))})
 	pcs = frappe.get_all("Pool Customer", filters={"pool": w.pool}, pluck="name")
 	frappe.db.delete("Pool Log", {"pool_customer": ("in", pcs or [""])})

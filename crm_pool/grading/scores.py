@@ -284,12 +284,13 @@ def grade(rule: Rule, today: str) -> None:
 
 
 def segment_and_clv(rule: Rule) -> dict:
-	"""RFM segment (R, F, M above or below the population's average) and CLV = average order value
+	"""RFM segment (R, F, M above or below the population's average; R by the recency score, so a
+	customer who never bought is below it) and CLV = average order value
 	× purchases per year × expected remaining lifetime (window ÷ observed churn, at most 10 years;
 	the window itself when nobody bought in the previous window). Returns the churn and lifetime."""
 	values = {"rule": rule.name}
-	avg_days, avg_frequency, avg_monetary, previous, churned = frappe.db.sql(
-		f"""SELECT AVG(recency_days), AVG(frequency), AVG(monetary), SUM(bought_prev),
+	avg_recency, avg_frequency, avg_monetary, previous, churned = frappe.db.sql(
+		f"""SELECT AVG(s_recency), AVG(frequency), AVG(monetary), SUM(bought_prev),
 			SUM(bought_prev AND frequency = 0)
 		FROM `{TABLE}` WHERE rule = %(rule)s""",
 		values,
@@ -306,7 +307,7 @@ def segment_and_clv(rule: Rule) -> dict:
 	frappe.db.sql(
 		f"""UPDATE `{TABLE}` SET
 			segment = CASE CONCAT(
-				recency_days IS NOT NULL AND recency_days < %(avg_days)s,
+				s_recency > %(avg_recency)s,
 				frequency > %(avg_frequency)s,
 				monetary > %(avg_monetary)s) {case} END,
 			aov = IF(frequency > 0, monetary / frequency, 0),
@@ -316,7 +317,7 @@ def segment_and_clv(rule: Rule) -> dict:
 		WHERE rule = %(rule)s""",
 		{
 			**values,
-			"avg_days": avg_days if avg_days is not None else -1,
+			"avg_recency": avg_recency or 0,
 			"avg_frequency": avg_frequency or 0,
 			"avg_monetary": avg_monetary or 0,
 			"years": years,

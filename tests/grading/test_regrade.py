@@ -230,3 +230,31 @@ def test_a_rule_refuses_unknown_grades_and_a_missing_floor(pool):
 	with pytest.raises(frappe.ValidationError):
 		make_rule(pool, grades=(("A", 80), ("B", 10)))
 	assert frappe.db.exists("Customer Grade Rule", {"is_default": 1})  # shipped at install
+
+
+def test_the_customer_form_shows_the_grade_with_its_parts(pool, make_user):
+	from crm_pool.api.pool import pool_status
+
+	owner = make_user("Sales User")
+	pool_doc = frappe.get_doc("Customer Pool", pool)
+	pool_doc.append("members", {"user": owner})
+	pool_doc.save(ignore_permissions=True)
+	make_rule(pool)
+	c = make_customer(pool, owner=owner)
+	make_customer(pool)  # never bought: below every average
+	invoice(c.customer, 85000, days_ago=2)
+	regrade()
+
+	frappe.set_user(owner)
+	frappe.local.lang = "zh"
+	status = pool_status(doctype="Customer", name=c.customer)
+	g = status["grading"]
+	assert (g["grade"], g["grade_score"], g["score_monetary"], g["net_invoiced"], g["invoice_count"]) == (
+		"A",
+		85,
+		85,
+		85000,
+		1,
+	)
+	assert g["rfm_segment"] == "Important Value" and g["rfm_segment_label"] == "重要价值"
+	assert g["labels"]["grade_score"] == "等级得分"
