@@ -203,7 +203,7 @@ def world(site):
 		frappe.get_doc(
 			{
 				"doctype": "Customer Grade Override",
-				"pool_customer": w.pool_customer,
+				"pool_customer": frappe.db.get_value("Pool Customer", {"customer": w.customer}),
 				"grade": "A",
 				"expiry_date": frappe.utils.add_days(frappe.utils.nowdate(), 30),
 				"reason": "泄漏测试",

@@ -60,6 +60,8 @@ def check_content(doc) -> None:
 	if not doc.expiry_date or getdate(doc.expiry_date) <= getdate(nowdate()):
 		frappe.throw(_("The expiry date must be after today"), PoolRuleError)
 	pc = frappe.get_doc("Pool Customer", doc.pool_customer)
+	if not pc.customer:
+		frappe.throw(_("Only customers are graded: convert the lead first"), PoolRuleError)
 	if not frappe.has_permission("Pool Customer", "read", doc=pc, user=doc.requester or frappe.session.user):
 		frappe.throw(_("You may not request a grade for this customer"), frappe.PermissionError)
 	doc.customer_name = pc.customer_name

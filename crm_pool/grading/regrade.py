@@ -85,6 +85,14 @@ def regrade(progress: bool = False) -> dict:
 		result["changed"] = write_log(run, now)
 		result["graded"] = write_pool_customers(now)
 		_recompute_where(f"pc.name IN (SELECT g.name FROM `{TABLE}` g WHERE g.changed = 1)", {})
+		# an override that ended on a customer no rule grades any more: the grade stays, the link goes
+		frappe.db.sql(
+			f"""UPDATE `tabPool Customer` pc JOIN `tabCustomer Grade Override` o ON o.name = pc.grade_override
+			SET pc.grade_override = NULL
+			WHERE (o.expiry_date < %(today)s OR o.workflow_state != 'Approved')
+				AND pc.name NOT IN (SELECT g.name FROM `{TABLE}` g)""",
+			{"today": today},
+		)
 		changed_by_rule = dict(frappe.db.sql(f"SELECT rule, SUM(changed) FROM `{TABLE}` GROUP BY rule"))
 	for rule in loaded:
 		stats = result["rules"][rule.name]
