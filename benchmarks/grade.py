@@ -92,8 +92,9 @@ def make_data(count: int) -> dict:
 		end = min(start + CHUNK - 1, invoices)
 		customer = f"1 + (seq - 1) DIV {INVOICES_PER_CUSTOMER}"
 		# amount: a customer's scale (1..20) × a varying invoice size; one in 37 a credit note
-		amount = (
-			f"(1 + MOD({customer} * 7, 20)) * (500 + MOD(seq * 104729, 5000)) * IF(MOD(seq, 37) = 0, -1, 1)"
+		amount = (  # the sequence is unsigned: signed before the sign
+			f"CAST((1 + MOD({customer} * 7, 20)) * (500 + MOD(seq * 104729, 5000)) AS SIGNED)"
+			" * IF(MOD(seq, 37) = 0, -1, 1)"
 		)
 		posting = f"DATE_SUB(CURDATE(), INTERVAL MOD(seq * 7919 + {customer} * 13, 730) DAY)"
 		frappe.db.sql(
