@@ -1,7 +1,10 @@
-"""Grading (客户分级): the default Customer Grade Rule on sites installed before it existed."""
+"""Grading (客户分级): the default Customer Grade Rule and the regrade's indexes on sites installed
+before them."""
 
 from crm_pool.grading.rules import ensure_default_rule
+from crm_pool.grading.scores import add_indexes
 
 
 def execute() -> None:
 	ensure_default_rule()
+	add_indexes()

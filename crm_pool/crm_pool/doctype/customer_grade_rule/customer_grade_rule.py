@@ -6,9 +6,13 @@ crm_pool.grading.rules."""
 
 from frappe.model.document import Document
 
-from crm_pool.grading import rules
+from crm_pool.grading import rules, scores
 
 
 class CustomerGradeRule(Document):
 	def validate(self):
 		rules.validate(self)
+
+
+def on_doctype_update():
+	scores.add_indexes()
