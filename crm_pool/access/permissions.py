@@ -29,6 +29,7 @@ import frappe
 from frappe import _
 
 from crm_pool.core.errors import ShareRefusedError
+from crm_pool.core.roles import is_manager
 from crm_pool.core.settings import user_pools
 from crm_pool.core.status import HAS_OWNER, IN_POOL, READ_WRITE
 
@@ -259,14 +260,14 @@ def has_grade_log_permission(doc, ptype: str | None = None, user: str | None = N
 
 
 def has_grade_override_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
-	"""An override is seen and changed only with its pool customer (a new one: role permissions, then
-	the controller checks the customer)."""
+	"""An override is seen only with its pool customer, and changed by a salesperson only when they
+	asked for it (a new one: role permissions, then the controller checks the customer)."""
 	user = user or frappe.session.user
 	condition = pool_customer_condition(user)
-	if (
-		doc.is_new()
-		or not condition
-		or (doc.pool_customer and _visible("Pool Customer", doc.pool_customer, condition))
-	):
+	if doc.is_new() or not condition:
 		return None
-	return False
+	if not (doc.pool_customer and _visible("Pool Customer", doc.pool_customer, condition)):
+		return False
+	if ptype in CHANGE_PTYPES and doc.get("requester") not in (None, user) and not is_manager(user):
+		return False  # a salesperson changes only their own request (managers decide the others)
+	return None

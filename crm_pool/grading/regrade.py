@@ -49,9 +49,10 @@ PC_FIELDS = {
 }
 
 
-def regrade(progress: bool = False) -> dict:
+def regrade(progress: bool = False, narrow: bool | None = None) -> dict:
 	"""Regrade every customer covered by an enabled rule. Returns the run id and counts:
-	{"run", "graded", "changed", "rules": {rule: {...}}}."""
+	{"run", "graded", "changed", "rules": {rule: {...}}, "seconds": {part: s}}. `narrow`: read only the
+	covered customers' invoices (None: when they are few, `scores.add_inputs`)."""
 	run = f"GR-{now_datetime():%Y%m%d%H%M%S}-{frappe.generate_hash(length=4)}"
 	today, now = nowdate(), now_datetime()
 	names = rules.enabled_rules()
@@ -80,7 +81,7 @@ def regrade(progress: bool = False) -> dict:
 			result["rules"][rule.name] = {"graded": scores.add_population(rule)}
 		mark("population")
 		tick(1, "Reading invoices")
-		scores.add_inputs({r.window_months for r in loaded}, today)
+		scores.add_inputs({r.window_months for r in loaded}, today, narrow)
 		mark("invoices")
 		step = 1
 		for rule in loaded:

@@ -95,6 +95,8 @@ MAX_LIFETIME_YEARS = 10.0
 # Covering indexes of the two aggregations: the regrade reads the indexes, never the wide rows.
 INVOICE_INDEX = "crm_pool_grading"
 ITEM_INDEX = "crm_pool_grading_cost"
+# Rules covering fewer than 1 in NARROW customers read only their customers' invoices.
+NARROW = 5
 
 
 def add_indexes() -> None:
@@ -136,18 +138,24 @@ def add_population(rule: Rule) -> int:
 	return frappe.db.sql("SELECT ROW_COUNT()")[0][0]
 
 
-def add_inputs(windows: set[int], today: str) -> None:
+def add_inputs(windows: set[int], today: str, narrow: bool | None = None) -> None:
 	"""Aggregate the submitted Sales Invoices (and the cost of their items) once per window length,
 	then copy each work-table customer's inputs.
 
-	Both aggregations read covering indexes in their order (`add_indexes`): the costed items grouped
-	by invoice, then the invoices grouped by customer with their invoice's cost joined by name. They
-	cover every customer (cheaper than a semi-join on the work table); the UPDATEs below keep the
-	work table's."""
+	Both aggregations read covering indexes (`add_indexes`): the costed items grouped by invoice, then
+	the invoices grouped by customer with their invoice's cost joined by name. When the rules cover
+	most customers they read every customer's invoices in index order (cheaper than looking each one
+	up); when they cover few (`NARROW`; or as `narrow` says), only the work table's customers'."""
+	if narrow is None:
+		population = frappe.db.sql(f"SELECT COUNT(*) FROM `{TABLE}`")[0][0]
+		narrow = population * NARROW < frappe.db.count("Customer")
+	of_population = f"si.customer IN (SELECT g.customer FROM `{TABLE}` g)" if narrow else "1 = 1"
 	frappe.db.sql(
 		f"""INSERT INTO `{COSTS}` (parent, profit)
 		SELECT sii.parent, SUM(sii.base_net_amount - sii.incoming_rate * sii.stock_qty)
-		FROM `tabSales Invoice Item` sii WHERE sii.incoming_rate > 0
+		FROM `tabSales Invoice Item` sii
+		{"JOIN `tabSales Invoice` si ON si.name = sii.parent" if narrow else ""}
+		WHERE sii.incoming_rate > 0 AND {of_population}
 		GROUP BY sii.parent"""
 	)
 	for window in sorted(windows):
@@ -155,6 +163,11 @@ def add_inputs(windows: set[int], today: str) -> None:
 		start = "DATE_SUB(%(today)s, INTERVAL %(window)s MONTH)"
 		previous = "DATE_SUB(%(today)s, INTERVAL 2 * %(window)s MONTH)"
 		in_window = f"si.posting_date > {start}"
+		of_window = (
+			f"si.customer IN (SELECT g.customer FROM `{TABLE}` g WHERE g.window_months = %(window)s)"
+			if narrow
+			else "1 = 1"
+		)
 		frappe.db.sql(
 			f"""INSERT INTO `{INVOICES}`
 				(customer, window_months, monetary, frequency, last_date, months, bought_prev, profit, has_cost)
@@ -168,7 +181,7 @@ def add_inputs(windows: set[int], today: str) -> None:
 				MAX({in_window} AND c.parent IS NOT NULL)
 			FROM `tabSales Invoice` si
 			LEFT JOIN `{COSTS}` c ON c.parent = si.name
-			WHERE si.docstatus = 1 AND si.posting_date <= %(today)s AND si.customer IS NOT NULL
+			WHERE si.docstatus = 1 AND si.posting_date <= %(today)s AND si.customer IS NOT NULL AND {of_window}
 			GROUP BY si.customer""",
 			values,
 		)

@@ -133,3 +133,28 @@ def test_grade_logs_are_append_only(team):
 	frappe.set_user(team.manager)
 	assert not frappe.has_permission("Customer Grade Log", "write", doc=name)
 	assert not frappe.has_permission("Customer Grade Log", "delete", doc=name)
+
+
+def test_a_pool_member_reads_but_does_not_change_anothers_request(team):
+	c = make_customer(team.pool)  # in the pool: every member reads it
+	frappe.set_user(team.owner)
+	draft = frappe.get_doc(
+		{
+			"doctype": "Customer Grade Override",
+			"pool_customer": c.pc,
+			"grade": "A",
+			"expiry_date": add_days(nowdate(), 10),
+			"reason": "重点拓展客户",
+		}
+	).insert()
+	frappe.set_user(team.stranger)
+	assert frappe.has_permission("Customer Grade Override", "read", doc=draft.name)
+	theirs = frappe.get_doc("Customer Grade Override", draft.name)
+	theirs.grade = "C"
+	with pytest.raises(frappe.PermissionError):
+		theirs.save()
+	frappe.set_user(team.owner)
+	mine = frappe.get_doc("Customer Grade Override", draft.name)
+	mine.grade = "B"
+	mine.save()
+	assert frappe.db.get_value("Customer Grade Override", draft.name, "grade") == "B"

@@ -18,7 +18,8 @@ def pool():
 	return make_pool()
 
 
-def test_fixed_bands_net_credit_notes_ignore_cancelled_and_grade_at_the_threshold(pool):
+@pytest.mark.parametrize("narrow", [False, True], ids=["all invoices", "the rule's customers' invoices"])
+def test_fixed_bands_net_credit_notes_ignore_cancelled_and_grade_at_the_threshold(pool, narrow):
 	rule = make_rule(pool)  # monetary only: score = net invoiced ÷ 100,000 × 100
 	at_a = make_customer(pool)  # 60,000 + 40,000 − 20,000 (credit note) = 80,000: exactly A's 80
 	big = invoice(at_a.customer, 40000, days_ago=3, qty=2)
@@ -34,7 +35,7 @@ def test_fixed_bands_net_credit_notes_ignore_cancelled_and_grade_at_the_threshol
 	invoice(tie_1.customer, 30000, days_ago=20)
 	invoice(tie_2.customer, 30000, days_ago=40)
 
-	result = regrade()
+	result = regrade(narrow=narrow)
 
 	a, b, none = pc_row(at_a.pc), pc_row(at_b.pc), pc_row(nothing.pc)
 	assert (a.net_invoiced, a.invoice_count, a.grade_score, a.grade) == (80000, 2, 80, "A")
