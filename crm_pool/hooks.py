@@ -18,7 +18,17 @@ fixtures = [
 	{
 		"dt": "Custom Field",
 		"filters": [
-			["name", "in", ["Lead-uscc", "Lead-pool_customer", "Customer-uscc", "Customer-pool_customer"]]
+			[
+				"name",
+				"in",
+				[
+					"Lead-uscc",
+					"Lead-pool_customer",
+					"Customer-uscc",
+					"Customer-pool_customer",
+					"Customer-potential_score",
+				],
+			]
 		],
 	},
 	{
@@ -34,7 +44,16 @@ fixtures = [
 	{
 		"dt": "Workflow",
 		"filters": [
-			["name", "in", ["Pool Customer Review", "Pool Allocation Request", "Ownership Transfer"]]
+			[
+				"name",
+				"in",
+				[
+					"Pool Customer Review",
+					"Pool Allocation Request",
+					"Ownership Transfer",
+					"Customer Grade Override",
+				],
+			]
 		],
 	},
 	# grading's service (SPEC §4): the working calendar and one Service Level Agreement per grade
@@ -128,9 +147,11 @@ doc_events = {
 scheduler_events = {
 	"daily": [
 		"crm_pool.pool.recycle.run_daily",
+		"crm_pool.grading.regrade.run_daily",  # only when an applied grade override has expired
 		"crm_pool.grading.visits.run_daily",  # exclusive managers by default, return visits (回访)
 	],
 	"hourly": ["crm_pool.grading.complaints.check_breaches"],  # complaint SLA breaches
+	"monthly": ["crm_pool.grading.regrade.run_monthly"],  # grading (客户分级): everyone regraded
 }
 
 # --- access (SPEC §7): who reads which customer, through every path -------------------------------
@@ -139,6 +160,8 @@ scheduler_events = {
 permission_query_conditions = {
 	"Pool Customer": "crm_pool.access.permissions.pool_customer_query",
 	"Pool Log": "crm_pool.access.permissions.pool_log_query",
+	"Customer Grade Log": "crm_pool.access.permissions.grade_log_query",
+	"Customer Grade Override": "crm_pool.access.permissions.grade_override_query",
 	"Lead": "crm_pool.access.permissions.lead_query",
 	"Customer": "crm_pool.access.permissions.customer_query",
 	"Contact": "crm_pool.access.contacts.contact_query",
@@ -159,6 +182,8 @@ permission_query_conditions = {
 has_permission = {
 	"Pool Customer": "crm_pool.access.permissions.has_pool_customer_permission",
 	"Pool Log": "crm_pool.access.permissions.has_pool_log_permission",
+	"Customer Grade Log": "crm_pool.access.permissions.has_grade_log_permission",
+	"Customer Grade Override": "crm_pool.access.permissions.has_grade_override_permission",
 	"Lead": "crm_pool.access.permissions.has_party_permission",
 	"Customer": "crm_pool.access.permissions.has_party_permission",
 	"Contact": "crm_pool.access.contacts.has_contact_permission",

@@ -30,6 +30,7 @@ import frappe
 from frappe import _
 
 from crm_pool.core.errors import ShareRefusedError
+from crm_pool.core.roles import is_manager
 from crm_pool.core.settings import user_pools
 from crm_pool.core.status import HAS_OWNER, IN_POOL, READ_WRITE
 
@@ -239,3 +240,42 @@ def guard_share(doc, method=None) -> None:
 			),
 			ShareRefusedError,
 		)
+
+
+# --- grading: Customer Grade Log and Customer Grade Override follow their pool customer ------------
+
+
+def _of_visible_pool_customer(doctype: str, user: str) -> str:
+	condition = pool_customer_condition(user)
+	if not condition:
+		return ""
+	return f"`tab{doctype}`.pool_customer IN (SELECT `tabPool Customer`.name FROM `tabPool Customer` WHERE {condition})"
+
+
+def grade_log_query(user: str | None = None) -> str:
+	"""Customer Grade Log rows of the pool customers the user may see."""
+	return _of_visible_pool_customer("Customer Grade Log", user or frappe.session.user)
+
+
+def grade_override_query(user: str | None = None) -> str:
+	"""Customer Grade Overrides of the pool customers the user may see."""
+	return _of_visible_pool_customer("Customer Grade Override", user or frappe.session.user)
+
+
+def has_grade_log_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	"""Append-only (written by the regrade and by approved overrides), readable with its customer."""
+	return has_pool_log_permission(doc, ptype, user, debug)
+
+
+def has_grade_override_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):
+	"""An override is seen only with its pool customer, and changed by a salesperson only when they
+	asked for it (a new one: role permissions, then the controller checks the customer)."""
+	user = user or frappe.session.user
+	condition = pool_customer_condition(user)
+	if doc.is_new() or not condition:
+		return None
+	if not (doc.pool_customer and _visible("Pool Customer", doc.pool_customer, condition)):
+		return False
+	if ptype in CHANGE_PTYPES and doc.get("requester") not in (None, user) and not is_manager(user):
+		return False  # a salesperson changes only their own request (managers decide the others)
+	return None

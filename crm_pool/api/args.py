@@ -22,6 +22,7 @@ from frappe.utils.html_utils import sanitize_html
 
 from crm_pool.core.errors import InvalidArgument
 from crm_pool.core.normalize import clean_text
+from crm_pool.core.roles import MANAGER_ROLES
 from crm_pool.core.settings import user_pools
 
 MAX_NAME = 140  # a document name (VARCHAR(140))
@@ -46,7 +47,8 @@ def api_method(methods: list[str] | None = None, roles: tuple[str, ...] | None =
 		@functools.wraps(fn, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
 		def checked(*args, **kwargs):
 			if roles and not set(frappe.get_roles()) & set(roles):
-				frappe.throw(_("Only sales staff may claim customers"), frappe.PermissionError)
+				refusal = _("Only a manager may do this") if set(roles) <= set(MANAGER_ROLES) else None
+				frappe.throw(refusal or _("Only sales staff may claim customers"), frappe.PermissionError)
 			kwargs.update(zip(params, args, strict=False))
 			for name in required:
 				if _blank(kwargs.get(name)):

@@ -1,7 +1,8 @@
-"""Whitelisted methods of grading's service (SPEC §4, seed 003): assign an exclusive manager (专属经理),
-complete a return visit (回访), plan visits now. Each is an `api_method` (crm_pool.api.args: typed
-arguments, roles). No `from __future__ import annotations` here: the annotations must stay real types
-for the argument validation.
+"""Whitelisted methods of grading (客户分级, SPEC §4): "Regrade now" from a Customer Grade Rule's form
+and its last run; the service (seed 003): assign an exclusive manager (专属经理), complete a return
+visit (回访), plan visits now. Each is an `api_method` (crm_pool.api.args: typed arguments, roles). No
+`from __future__ import annotations` here: the annotations must stay real types for the argument
+validation.
 """
 
 import frappe
@@ -12,6 +13,7 @@ from crm_pool.api.args import api_method
 from crm_pool.core.errors import InvalidArgument
 from crm_pool.core.roles import MANAGER_ROLES, SELLING_ROLES
 from crm_pool.grading import managers, visits
+from crm_pool.grading import regrade as regrading
 
 
 @api_method(methods=["POST"], roles=MANAGER_ROLES)
@@ -55,3 +57,21 @@ def complete_visit(
 def plan_visits_now() -> dict:
 	"""Run the daily planner now (exclusive managers by default, then visits)."""
 	return visits.run_daily()
+
+
+@api_method(methods=["POST"], roles=MANAGER_ROLES)
+def regrade() -> dict:
+	"""Regrade every customer in the background (long queue), with progress on the desk; managers
+	only. Returns the job id and a message."""
+	job = regrading.enqueue()
+	return {"job": job, "message": _("Regrading in the background: grades change when it is done")}
+
+
+@api_method(methods=["GET", "POST"], roles=MANAGER_ROLES)
+def last_run(rule: str) -> dict:
+	"""The rule's last run (for the form after the job): run id, when, customers graded and changed."""
+	if not frappe.db.exists("Customer Grade Rule", rule):
+		frappe.throw(_("Customer Grade Rule {0} not found").format(rule), frappe.DoesNotExistError)
+	return frappe.db.get_value(
+		"Customer Grade Rule", rule, ["last_run", "last_run_at", "last_graded", "last_changed"], as_dict=True
+	)

@@ -16,6 +16,7 @@ from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.roles import SELLING_ROLES, can_manage
 from crm_pool.core.settings import APPLY_AND_APPROVE
 from crm_pool.core.status import READ_WRITE
+from crm_pool.grading.panel import grade_summary
 from crm_pool.pool import collaborators, dedupe, ownership
 from crm_pool.pool.locking import lock_pools_in_order
 
@@ -166,6 +167,7 @@ def pool_status(
 			"unlock": manage and pc.status == "Locked",
 		},
 		"history": history,
+		"grading": grade_summary(pc.name),
 	}
 
 

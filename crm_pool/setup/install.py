@@ -44,6 +44,10 @@ def setup_service() -> None:
 	setup_issues()
 	ensure_policy()
 
+	from crm_pool.grading.rules import ensure_default_rule
+
+	ensure_default_rule()  # grading (客户分级): the default Customer Grade Rule
+
 
 def make_default_pool() -> str | None:
 	"""Create the enabled default pool 默认公海 (new customers reviewed) unless a default pool or a

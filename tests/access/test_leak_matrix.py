@@ -53,6 +53,8 @@ DOCTYPES = (
 	"Ownership Conflict",
 	"Return Visit",
 	"Issue",
+	"Customer Grade Log",
+	"Customer Grade Override",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
 FULL_VALUES = (
@@ -224,6 +226,33 @@ def world(site):
 		.insert(ignore_permissions=True)
 		.name
 	)
+	w.grade_log = (
+		frappe.get_doc(
+			{
+				"doctype": "Customer Grade Log",
+				"pool_customer": w.pool_customer,
+				"to_grade": "A",
+				"why": "Score",
+				"run": "leak-matrix",
+				"at": frappe.utils.now_datetime(),
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+	w.grade_override = (
+		frappe.get_doc(
+			{
+				"doctype": "Customer Grade Override",
+				"pool_customer": frappe.db.get_value("Pool Customer", {"customer": w.customer}),
+				"grade": "A",
+				"expiry_date": frappe.utils.add_days(frappe.utils.nowdate(), 30),
+				"reason": "泄漏测试",
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
 	w.names = {
 		"Lead": w.lead,
 		"Customer": w.customer,
@@ -238,6 +267,8 @@ def world(site):
 		"Ownership Conflict": w.conflict,
 		"Return Visit": w.visit,
 		"Issue": w.issue,
+		"Customer Grade Log": w.grade_log,
+		"Customer Grade Override": w.grade_override,
 	}
 	# global search finds contacts by email only when Contact is searchable: make it so
 	settings = frappe.get_single("Global Search Settings")
@@ -267,6 +298,8 @@ def world(site):
 		if frappe.db.exists(doctype, name):
 			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
 	frappe.db.delete("Ownership Conflict", {"name": w.conflict})
+	frappe.db.delete("Customer Grade Log", {"name": w.grade_log})
+	frappe.db.delete("Customer Grade Override", {"name": w.grade_override})
 	frappe.delete_doc("Issue", w.issue, force=True, ignore_permissions=True)
 	frappe.db.delete(
 		"Return Visit",

@@ -1,0 +1,11 @@
+# Copyright (c) 2026, crm_pool developers
+# For license information, please see license.txt
+
+"""Customer Grade Log (客户等级变更记录): one row per change of a customer's grade, written by the regrade
+(crm_pool.grading.regrade) and by overrides; append-only."""
+
+from frappe.model.document import Document
+
+
+class CustomerGradeLog(Document):
+	pass
