@@ -23,7 +23,8 @@ from frappe import _
 from frappe.translate import get_user_lang
 from frappe.utils import get_fullname, now_datetime, strip_html_tags
 
-from crm_pool.core.errors import PoolRuleError, SelfApprovalError
+from crm_pool.core import workflow
+from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.normalize import mask_person_name
 from crm_pool.core.notify import notify, table
 from crm_pool.core.roles import can_manage, is_manager
@@ -213,20 +214,15 @@ def check_still_available(doc) -> None:
 
 def check_decider(doc, old_state: str | None) -> None:
 	"""Approve/Reject: from Pending Approval, by a manager of the pool who did not ask."""
-	if old_state != PENDING_APPROVAL:
-		frappe.throw(_("Only a request pending approval can be approved or rejected"), PoolRuleError)
-	user = frappe.session.user
-	if user in (doc.requester, doc.owner):
-		frappe.throw(
-			_("You cannot approve or reject your own allocation request"),
-			SelfApprovalError,
-			title=_("Self Approval"),
-		)
-	if not can_manage(doc.pool, user):
-		frappe.throw(
-			_("Only a pool admin or a manager may approve or reject allocation requests"),
-			frappe.PermissionError,
-		)
+	workflow.check_decider(
+		doc,
+		old_state,
+		PENDING_APPROVAL,
+		can_manage(doc.pool, frappe.session.user),
+		not_pending=_("Only a request pending approval can be approved or rejected"),
+		own=_("You cannot approve or reject your own allocation request"),
+		not_allowed=_("Only a pool admin or a manager may approve or reject allocation requests"),
+	)
 
 
 def on_update(doc) -> None:

@@ -5,7 +5,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint
 
-from crm_pool.core.errors import AuditedPathError
+from crm_pool.core.errors import AuditedPathError, PoolRuleError, SelfApprovalError
 
 
 def check_workflow_change(
@@ -65,3 +65,24 @@ def check_workflow_change(
 				AuditedPathError,
 				title=_("Not Allowed"),
 			)
+
+
+def check_decider(
+	doc,
+	old_state: str | None,
+	pending: str,
+	may_decide: bool,
+	*,
+	not_pending: str,
+	own: str,
+	not_allowed: str,
+) -> None:
+	"""Approve or reject a request: only from its `pending` state (else `not_pending`), never by whoever
+	asked — its requester or creator (`own`, a SelfApprovalError) — and only by someone who
+	`may_decide` (else `not_allowed`). The messages are the document's own, translated."""
+	if old_state != pending:
+		frappe.throw(not_pending, PoolRuleError)
+	if frappe.session.user in (doc.requester, doc.owner):
+		frappe.throw(own, SelfApprovalError, title=_("Self Approval"))
+	if not may_decide:
+		frappe.throw(not_allowed, frappe.PermissionError)

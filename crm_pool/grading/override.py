@@ -13,7 +13,8 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime, nowdate
 
-from crm_pool.core.errors import PoolRuleError, SelfApprovalError
+from crm_pool.core import workflow
+from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.roles import POOL_MANAGER, SALES_MANAGER, SYSTEM_MANAGER
 from crm_pool.core.workflow import check_workflow_change
 from crm_pool.grading.rules import grade_codes
@@ -70,19 +71,16 @@ def check_content(doc) -> None:
 
 def check_decider(doc, old_state: str | None) -> None:
 	"""Approve/Reject: from Pending Approval, by a Sales Manager or Pool Manager who did not ask."""
-	if old_state != PENDING_APPROVAL:
-		frappe.throw(_("Only an override pending approval can be approved or rejected"), PoolRuleError)
 	user = frappe.session.user
-	if user in (doc.requester, doc.owner):
-		frappe.throw(
-			_("You cannot approve or reject your own grade override"),
-			SelfApprovalError,
-			title=_("Self Approval"),
-		)
-	if user != "Administrator" and not set(frappe.get_roles(user)) & set(DECIDER_ROLES):
-		frappe.throw(
-			_("Only a Sales Manager or Pool Manager may approve grade overrides"), frappe.PermissionError
-		)
+	workflow.check_decider(
+		doc,
+		old_state,
+		PENDING_APPROVAL,
+		user == "Administrator" or bool(set(frappe.get_roles(user)) & set(DECIDER_ROLES)),
+		not_pending=_("Only an override pending approval can be approved or rejected"),
+		own=_("You cannot approve or reject your own grade override"),
+		not_allowed=_("Only a Sales Manager or Pool Manager may approve grade overrides"),
+	)
 
 
 def on_update(doc) -> None:
