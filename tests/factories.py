@@ -611,14 +611,14 @@ def reward_accounts(company_name: str | None = None) -> frappe._dict:
 	)
 
 
-def set_payout_settings(payout_account: str = "payable", **values) -> frappe._dict:
+def set_payout_settings(account: str = "payable", **values) -> frappe._dict:
 	"""Sharing Settings paying rewards from the company's expense account to its Payable (or Cash)
 	account; `values` override single fields (None clears one, bypassing validation)."""
 	a = reward_accounts()
 	settings = {
 		"company": a.company,
 		"reward_expense_account": a.expense,
-		"payout_account": a[payout_account],
+		"payout_account": a[account],
 		"cost_center": a.cost_center,
 	}
 	doc = frappe.get_single("Sharing Settings")
