@@ -392,9 +392,7 @@ def journal_entry_on_submit(je, method=None) -> None:
 		{"workflow_state": PAID, "journal_entry": je.name, "paid_on": je.posting_date},
 	)
 	set_shares(je.referral_reward, REWARDED)
-	frappe.get_doc(REWARD, je.referral_reward).add_comment(
-		"Info", _("Paid by Journal Entry {0}").format(get_link_to_form(JOURNAL_ENTRY, je.name))
-	)
+	moved(je.referral_reward, _("Paid by Journal Entry {0}").format(get_link_to_form(JOURNAL_ENTRY, je.name)))
 
 
 def journal_entry_on_cancel(je, method=None) -> None:
@@ -408,12 +406,23 @@ def journal_entry_on_cancel(je, method=None) -> None:
 		REWARD, je.referral_reward, {"workflow_state": APPROVED, "journal_entry": None, "paid_on": None}
 	)
 	set_shares(je.referral_reward, CONVERTED)
-	frappe.get_doc(REWARD, je.referral_reward).add_comment(
-		"Info",
+	moved(
+		je.referral_reward,
 		_("Journal Entry {0} was cancelled by {1}: the reward is Approved again").format(
 			je.name, frappe.utils.get_fullname(frappe.session.user)
 		),
 	)
+
+
+def moved(reward: str, comment: str) -> None:
+	"""A reward's state changed by its Journal Entry (not by a Workflow action): say so on the reward,
+	and bring the Workflow's open actions up to date as a Workflow action would (done for the old
+	state, open for the new one's transitions)."""
+	from frappe.workflow.doctype.workflow_action.workflow_action import process_workflow_actions
+
+	doc = frappe.get_doc(REWARD, reward)
+	doc.add_comment("Info", comment)
+	process_workflow_actions(doc, "on_update")
 
 
 # --- who reads a reward ----------------------------------------------------------------------------

@@ -174,6 +174,10 @@ def test_missing_or_invalid_settings_refuse_and_leave_the_reward_approved(team):
 	set_payout_settings(payout_account=None)
 	with pytest.raises(PoolRuleError, match="Payout Account"):
 		act(team.accountant, doc.name, "Pay")
+	frappe.local.lang = "zh"
+	with pytest.raises(PoolRuleError, match="客户共享设置缺少"):
+		act(team.accountant, doc.name, "Pay")
+	frappe.local.lang = "en"
 	assert frappe.db.get_value(REWARD, doc.name, "workflow_state") == APPROVED
 	assert not journal_entries(doc.name, None)
 
@@ -218,10 +222,14 @@ def test_an_accountants_journal_entry_pays_the_reward_when_submitted(team):
 	je = frappe.get_doc("Journal Entry", name)
 	assert je.docstatus == 0 and je.referral_reward == doc.name and flt(je.total_debit) == 900
 	assert frappe.db.get_value(REWARD, doc.name, "workflow_state") == APPROVED  # a draft pays nothing
+	open_actions = {"reference_doctype": REWARD, "reference_name": doc.name, "status": "Open"}
+	assert frappe.get_all("Workflow Action", filters=open_actions, ignore_permissions=True)
 	je.submit()
 	frappe.set_user("Administrator")
 	assert frappe.db.get_value(REWARD, doc.name, ["workflow_state", "journal_entry"]) == (PAID, name)
 	assert frappe.db.get_value("Customer Share", share, "status") == REWARDED
+	# the Workflow's open "Pay" actions of the approved reward are done
+	assert not frappe.get_all("Workflow Action", filters=open_actions)
 
 
 @pytest.mark.parametrize(
