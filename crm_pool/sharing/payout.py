@@ -20,7 +20,7 @@
 
 import frappe
 from frappe import _
-from frappe.utils import flt, fmt_money, get_link_to_form, getdate, today
+from frappe.utils import cint, flt, fmt_money, get_link_to_form, getdate, today
 
 from crm_pool.core import workflow
 from crm_pool.core.errors import PoolRuleError, SelfApprovalError
@@ -67,6 +67,9 @@ LINE_FIELDS = ("kind", "reference_doctype", "reference_name", "customer_share", 
 # Written by this module only (the Workflow's transitions and the Journal Entry's events).
 PAYMENT_FIELDS = ("approved_by", "journal_entry", "paid_on")
 PAYOUT_ACCOUNT_TYPES = ("Payable", "Cash", "Bank")
+# Set (frappe.flags) by the monthly computation while it rewrites drafts: it may rewrite a draft of
+# whoever runs it; a person never edits their own reward by hand.
+COMPUTING = "computing_referral_rewards"
 
 
 # --- Sharing Settings ----------------------------------------------------------------------------
@@ -143,6 +146,7 @@ def validate(doc) -> None:
 	new = doc.workflow_state or DRAFT
 	for field in PAYMENT_FIELDS:  # never written by hand
 		doc.set(field, before.get(field) if before else None)
+	typed(doc)
 	workflow.check_workflow_change(doc, before, "workflow_state", CONTENT_FIELDS, None, DRAFT)
 	check_lines(doc, before, old)
 	if not before or new == old:
@@ -153,6 +157,21 @@ def validate(doc) -> None:
 	elif new == PAID:
 		check_payer(doc, old)
 		pay(doc)
+
+
+def typed(doc) -> None:
+	"""The content as stored (a form sends dates as text, numbers maybe as text): compared with the
+	stored reward, an unchanged value is then equal."""
+	for field in CONTENT_FIELDS:
+		value, fieldtype = doc.get(field), doc.meta.get_field(field).fieldtype
+		if value in (None, ""):
+			continue
+		if fieldtype == "Date":
+			doc.set(field, getdate(value))
+		elif fieldtype in ("Currency", "Float"):
+			doc.set(field, flt(value))
+		elif fieldtype == "Int":
+			doc.set(field, cint(value))
 
 
 def check_lines(doc, before, old: str | None) -> None:
@@ -170,6 +189,8 @@ def check_lines(doc, before, old: str | None) -> None:
 			_("Referral Reward {0} is {1}: only a draft can be changed").format(doc.name, _(old)),
 			PoolRuleError,
 		)
+	if frappe.flags.get(COMPUTING):
+		return
 	if frappe.session.user == doc.sharer or frappe.session.user == before.sharer:
 		frappe.throw(_("You cannot change your own referral reward"), SelfApprovalError)
 

@@ -4,6 +4,8 @@ with missing settings and nothing half-written; the rewarded shares follow; who 
 
 from __future__ import annotations
 
+import json
+
 import frappe
 import pytest
 from frappe.model.workflow import apply_workflow
@@ -263,3 +265,44 @@ def test_only_the_sharer_managers_and_accounts_read_a_reward(team, path):
 	assert not reads(team.stranger, mine.name)
 	for user in (team.manager, team.pool_manager, team.accountant):
 		assert reads(user, mine.name) and reads(user, other.name)
+
+
+def test_a_manager_does_not_edit_their_own_draft_but_the_computation_may(team):
+	doc = make_reward(team.manager_sharer, 600)
+	frappe.set_user(team.manager_sharer)
+	mine = frappe.get_doc(REWARD, doc.name)
+	mine.reward_amount = mine.net_amount = 6000
+	with pytest.raises(SelfApprovalError, match="your own referral reward"):
+		mine.save()
+	frappe.flags.computing_referral_rewards = True  # the monthly computation rewriting its draft
+	try:
+		mine = frappe.get_doc(REWARD, doc.name)
+		mine.reward_amount = mine.net_amount = 6000
+		mine.save()
+	finally:
+		frappe.flags.computing_referral_rewards = False
+		frappe.set_user("Administrator")
+	assert flt(frappe.db.get_value(REWARD, doc.name, "net_amount")) == 6000
+	frappe.set_user(team.manager)  # another manager may correct a draft
+	other = frappe.get_doc(REWARD, doc.name)
+	other.reward_amount = other.net_amount = 650
+	other.save()
+	frappe.set_user("Administrator")
+	assert flt(frappe.db.get_value(REWARD, doc.name, "net_amount")) == 650
+
+
+def test_an_approved_reward_saved_from_the_form_keeps_its_content(team):
+	doc = approved(team, amount=400)
+	frappe.set_user(team.accountant)
+	try:
+		as_sent = json.loads(frappe.as_json(frappe.get_doc(REWARD, doc.name).as_dict()))  # dates as text
+		form = frappe.get_doc(as_sent)
+		form.remarks = "与财务核对无误"
+		form.save()  # unchanged content: saved
+		form = frappe.get_doc(json.loads(frappe.as_json(frappe.get_doc(REWARD, doc.name).as_dict())))
+		form.net_amount = 4000
+		with pytest.raises(AuditedPathError):
+			form.save()
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value(REWARD, doc.name, ["remarks", "net_amount"]) == ("与财务核对无误", 400)
