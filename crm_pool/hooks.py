@@ -27,6 +27,7 @@ fixtures = [
 					"Customer-uscc",
 					"Customer-pool_customer",
 					"Customer-potential_score",
+					"Journal Entry-referral_reward",  # sharing: the reward a Journal Entry pays
 				],
 			]
 		],
@@ -34,12 +35,26 @@ fixtures = [
 	{
 		"dt": "Workflow State",
 		"filters": [
-			["name", "in", ["Pending", "Approved", "Rejected", "Draft", "Pending Approval", "Cancelled"]]
+			[
+				"name",
+				"in",
+				# sharing: Submitted and Paid of the referral reward's Workflow
+				[
+					"Pending",
+					"Approved",
+					"Rejected",
+					"Draft",
+					"Pending Approval",
+					"Cancelled",
+					"Submitted",
+					"Paid",
+				],
+			]
 		],
 	},
 	{
 		"dt": "Workflow Action Master",
-		"filters": [["name", "in", ["Approve", "Reject", "Submit for Approval", "Cancel"]]],
+		"filters": [["name", "in", ["Approve", "Reject", "Submit for Approval", "Cancel", "Submit", "Pay"]]],
 	},
 	{
 		"dt": "Workflow",
@@ -52,6 +67,7 @@ fixtures = [
 					"Pool Allocation Request",
 					"Ownership Transfer",
 					"Customer Grade Override",
+					"Referral Reward",  # sharing: approval and payment of referral rewards (推荐奖励)
 				],
 			]
 		],
@@ -141,6 +157,12 @@ doc_events = {
 		"before_validate": ["crm_pool.grading.complaints.issue_before_validate"],  # before ERPNext's SLA
 		"after_insert": ["crm_pool.grading.complaints.issue_after_insert"],  # the manager is told
 	},
+	# sharing: a Journal Entry of a referral reward pays it (one per reward); cancelled, reopens it
+	"Journal Entry": {
+		"validate": ["crm_pool.sharing.payout.journal_entry_validate"],
+		"on_submit": ["crm_pool.sharing.payout.journal_entry_on_submit"],
+		"on_cancel": ["crm_pool.sharing.payout.journal_entry_on_cancel"],
+	},
 }
 
 # --- pool (公海): recycling, daily: reminders first, then due customers return to the pool ----------
@@ -178,6 +200,7 @@ permission_query_conditions = {
 	"Installation Note": "crm_pool.access.contacts.installation_note_query",
 	"Return Visit": "crm_pool.grading.visits.return_visit_query",
 	"Issue": "crm_pool.grading.complaints.issue_query",
+	"Referral Reward": "crm_pool.sharing.payout.reward_query",  # sharing: the sharer, managers, accounts
 }
 has_permission = {
 	"Pool Customer": "crm_pool.access.permissions.has_pool_customer_permission",
@@ -196,6 +219,7 @@ has_permission = {
 	"Installation Note": "crm_pool.access.contacts.has_party_document_permission",
 	"Return Visit": "crm_pool.grading.visits.has_return_visit_permission",
 	"Issue": "crm_pool.grading.complaints.has_issue_permission",
+	"Referral Reward": "crm_pool.sharing.payout.has_reward_permission",  # sharing
 }
 # Frappe v15 filters list queries on hidden (permlevel) fields and report rows by User Permissions
 # only: the query and report guards close both (installed before each request and job); users never

@@ -581,3 +581,158 @@ def logs(pc: str) -> list[frappe._dict]:
 
 def months_ago(months: int) -> str:
 	return add_months(nowdate(), -months)
+
+
+# --- sharing: payout (referral rewards, their payment settings, employees) ---------------------------
+
+
+def reward_accounts(company_name: str | None = None) -> frappe._dict:
+	"""Ledger accounts and a cost center of the company for reward payments: an Expense account, a
+	Payable one (creditors), a Cash one, and an Income one (a wrong choice for the tests)."""
+	company_name = company_name or company()
+
+	def ledger(**filters) -> str:
+		return frappe.db.get_value(
+			"Account",
+			{"company": company_name, "is_group": 0, "disabled": 0, **filters},
+			"name",
+			order_by="name",
+		)
+
+	return frappe._dict(
+		company=company_name,
+		expense=ledger(root_type="Expense"),
+		payable=ledger(account_type="Payable"),
+		cash=ledger(account_type="Cash"),
+		income=ledger(root_type="Income"),
+		cost_center=frappe.db.get_value(
+			"Cost Center", {"company": company_name, "is_group": 0}, "name", order_by="name"
+		),
+	)
+
+
+def set_payout_settings(account: str = "payable", **values) -> frappe._dict:
+	"""Sharing Settings paying rewards from the company's expense account to its Payable (or Cash)
+	account; `values` override single fields (None clears one, bypassing validation)."""
+	a = reward_accounts()
+	settings = {
+		"company": a.company,
+		"reward_expense_account": a.expense,
+		"payout_account": a[account],
+		"cost_center": a.cost_center,
+	}
+	doc = frappe.get_single("Sharing Settings")
+	doc.update(settings)
+	doc.save(ignore_permissions=True)
+	for field, value in values.items():
+		frappe.db.set_single_value("Sharing Settings", field, value)
+	return a
+
+
+def make_employee(user: str) -> str:
+	"""An active Employee of the company for `user`."""
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Employee",
+				"first_name": frappe.db.get_value("User", user, "first_name") or user,
+				"gender": frappe.db.get_value("Gender", {}, "name"),
+				"date_of_birth": "1990-01-01",
+				"date_of_joining": "2020-01-01",
+				"company": company(),
+				"status": "Active",
+				"user_id": user,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+def business_line() -> str:
+	return frappe.db.get_value("Item Group", {"is_group": 0}, "name", order_by="lft") or "All Item Groups"
+
+
+def make_share(sharer: str, customer: str | None = None, status: str = "Converted", **fields) -> str:
+	"""A Customer Share of `sharer` in `status` (written directly: the share's own intake is not what
+	these tests are about)."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "Customer Share",
+			"name": unique("CS-TEST-"),
+			"company_name": unique("共享测试客户有限公司"),
+			"territory": frappe.db.get_value("Territory", {"is_group": 0}),
+			"business_line": business_line(),
+			"business_needed": "检测需求",
+			"status": status,
+			"sharer": sharer,
+			"sharer_name": frappe.db.get_value("User", sharer, "full_name"),
+			"customer": customer,
+			**fields,
+		}
+	)
+	doc.db_insert()
+	return doc.name
+
+
+def make_reward(
+	sharer: str,
+	amount: float,
+	lines: list[dict] | None = None,
+	*,
+	clawback: float = 0,
+	employee: str | None = None,
+	customer: str | None = None,
+	share: str | None = None,
+	period_start: str | None = None,
+) -> frappe.model.document.Document:
+	"""A Draft Referral Reward of `sharer` for `amount` (net: amount - clawback) with its evidence
+	lines; by default one Contract line referencing a real submitted Sales Order of `customer` (a new
+	customer when none)."""
+	if lines is None:
+		if not customer:
+			customer = (
+				frappe.get_doc(
+					{
+						"doctype": "Customer",
+						"customer_name": unique("奖励测试客户有限公司"),
+						"customer_type": "Company",
+					}
+				)
+				.insert(ignore_permissions=True)
+				.name
+			)
+		so = submit_sales_order(customer)
+		lines = [
+			{
+				"kind": "Contract",
+				"reference_doctype": "Sales Order",
+				"reference_name": so,
+				"customer": customer,
+				"customer_share": share,
+				"business_line": business_line(),
+				"posting_date": nowdate(),
+				"amount": 5000,
+				"contract_key": f"Contract:Sales Order:{so}",
+			}
+		]
+	start = getdate(period_start or nowdate()).replace(day=1)
+	doc = frappe.get_doc(
+		{
+			"doctype": "Referral Reward",
+			"sharer": sharer,
+			"sharer_name": frappe.db.get_value("User", sharer, "full_name"),
+			"employee": employee,
+			"company": company(),
+			"currency": frappe.get_cached_value("Company", company(), "default_currency"),
+			"period_start": start,
+			"period_end": add_days(add_months(start, 1), -1),
+			"business_line": business_line(),
+			"contracts": len(lines),
+			"reward_amount": amount,
+			"clawback_amount": clawback,
+			"net_amount": amount - clawback,
+			"lines": lines,
+		}
+	)
+	return doc.insert(ignore_permissions=True)

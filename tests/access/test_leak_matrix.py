@@ -34,6 +34,7 @@ from tests.factories import (
 	make_opportunity,
 	make_pool,
 	make_quotation,
+	make_reward,
 	make_sales_order,
 	new_user,
 )
@@ -55,6 +56,7 @@ DOCTYPES = (
 	"Issue",
 	"Customer Grade Log",
 	"Customer Grade Override",
+	"Referral Reward",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
 FULL_VALUES = (
@@ -253,6 +255,21 @@ def world(site):
 		.insert(ignore_permissions=True)
 		.name
 	)
+	# sharing: A's referral reward, its evidence line naming A's customer and Sales Order
+	w.reward = make_reward(
+		u["a"],
+		1000,
+		lines=[
+			{
+				"kind": "Contract",
+				"reference_doctype": "Sales Order",
+				"reference_name": w.sales_order,
+				"customer": w.customer,
+				"amount": 5000,
+				"contract_key": f"Contract:Sales Order:{w.sales_order}:{tag}",
+			}
+		],
+	).name
 	w.names = {
 		"Lead": w.lead,
 		"Customer": w.customer,
@@ -269,6 +286,7 @@ def world(site):
 		"Issue": w.issue,
 		"Customer Grade Log": w.grade_log,
 		"Customer Grade Override": w.grade_override,
+		"Referral Reward": w.reward,
 	}
 	# global search finds contacts by email only when Contact is searchable: make it so
 	settings = frappe.get_single("Global Search Settings")
@@ -300,6 +318,8 @@ def world(site):
 	frappe.db.delete("Ownership Conflict", {"name": w.conflict})
 	frappe.db.delete("Customer Grade Log", {"name": w.grade_log})
 	frappe.db.delete("Customer Grade Override", {"name": w.grade_override})
+	frappe.db.delete("Referral Reward Line", {"parent": w.reward})
+	frappe.db.delete("Referral Reward", {"name": w.reward})
 	frappe.delete_doc("Issue", w.issue, force=True, ignore_permissions=True)
 	frappe.db.delete(
 		"Return Visit",
@@ -393,6 +413,7 @@ def child_rows(w, user, doctype):
 		"Contact": ("Contact Phone", "Contact Email", "Dynamic Link"),
 		"Address": ("Dynamic Link",),
 		"Prospect": ("Prospect Lead",),
+		"Referral Reward": ("Referral Reward Line",),
 	}.get(doctype, ())
 	return " ".join(
 		_call("frappe.client.get_list", doctype=child, parent=doctype, fields=["*"], limit_page_length=0)
@@ -611,6 +632,7 @@ def _report_filters(w) -> dict[str, dict]:
 		"Prospects Engaged But Not Converted": {"lead_age": 1, "no_of_interaction": 0},
 		"Address And Contacts": {"party_type": "Customer"},
 		"Addresses And Contacts": {"reference_doctype": "Customer"},
+		"My Shares and Rewards": {},  # sharing: the user's own shares (customer names, no contacts)
 	}
 
 
@@ -619,6 +641,7 @@ REPORTS = (
 	"Prospects Engaged But Not Converted",
 	"Address And Contacts",
 	"Addresses And Contacts",
+	"My Shares and Rewards",
 )
 
 

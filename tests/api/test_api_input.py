@@ -9,6 +9,7 @@ import pytest
 
 from crm_pool.api import allocation as allocation_api
 from crm_pool.api import pool as pool_api
+from crm_pool.api import sharing as sharing_api
 from crm_pool.api import transfer as transfer_api
 from crm_pool.core.roles import POOL_MANAGER, SALES_USER
 from tests.conftest import real_commit
@@ -244,6 +245,12 @@ BAD = [
 		{"conflict": "OC-NO-SUCH", "resolution": "Keep Owner", "note": HUGE},
 	),
 	(M, "api.transfer.resolve_conflict", {"conflict": "OC-NO-SUCH"}),
+	# sharing: payout
+	(S, "api.sharing.make_journal_entry", {}),
+	(S, "api.sharing.make_journal_entry", {"reward": ["RR-NO-SUCH"]}),
+	(S, "api.sharing.make_journal_entry", {"reward": "RR-NO-SUCH"}),
+	(M, "api.sharing.make_journal_entry", {"reward": "RR-NO-SUCH"}),
+	(M, "api.sharing.make_journal_entry", {"reward": "x" * 10000}),
 ]
 
 
@@ -276,7 +283,7 @@ def test_a_bad_argument_is_a_translated_4xx_that_writes_nothing(web_server, desk
 	assert state(desk) == before
 
 
-API_MODULES = (pool_api, allocation_api, transfer_api)
+API_MODULES = (pool_api, allocation_api, transfer_api, sharing_api)
 
 
 def test_every_whitelisted_method_is_in_the_table():
