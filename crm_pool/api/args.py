@@ -22,7 +22,7 @@ from frappe.utils.html_utils import sanitize_html
 
 from crm_pool.core.errors import InvalidArgument
 from crm_pool.core.normalize import clean_text
-from crm_pool.core.roles import MANAGER_ROLES
+from crm_pool.core.roles import MANAGER_ROLES, SELLING_ROLES
 from crm_pool.core.settings import user_pools
 
 MAX_NAME = 140  # a document name (VARCHAR(140))
@@ -47,8 +47,15 @@ def api_method(methods: list[str] | None = None, roles: tuple[str, ...] | None =
 		@functools.wraps(fn, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
 		def checked(*args, **kwargs):
 			if roles and not set(frappe.get_roles()) & set(roles):
-				refusal = _("Only a manager may do this") if set(roles) <= set(MANAGER_ROLES) else None
-				frappe.throw(refusal or _("Only sales staff may claim customers"), frappe.PermissionError)
+				if set(roles) <= set(MANAGER_ROLES):
+					refusal = _("Only a manager may do this")
+				elif set(roles) <= set(SELLING_ROLES):
+					refusal = _("Only sales staff may do this")
+				else:
+					refusal = _("Your roles ({0}) do not allow this").format(
+						", ".join(_(role) for role in roles)
+					)
+				frappe.throw(refusal, frappe.PermissionError)
 			kwargs.update(zip(params, args, strict=False))
 			for name in required:
 				if _blank(kwargs.get(name)):
