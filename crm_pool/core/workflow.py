@@ -3,7 +3,7 @@ changes only through the Workflow's transitions, and their content is frozen onc
 
 import frappe
 from frappe import _
-from frappe.utils import cint
+from frappe.utils import cint, flt, getdate
 
 from crm_pool.core.errors import AuditedPathError, PoolRuleError, SelfApprovalError
 
@@ -49,7 +49,7 @@ def check_workflow_change(
 				title=_("Not Allowed"),
 			)
 	if (old_state or draft) != draft:
-		changed = [f for f in content_fields if (doc.get(f) or None) != (before.get(f) or None)]
+		changed = changed_fields(doc, before, content_fields)
 		if lines and [r.pool_customer for r in doc.get(lines)] != [
 			r.pool_customer for r in before.get(lines)
 		]:
@@ -86,3 +86,22 @@ def check_decider(
 		frappe.throw(own, SelfApprovalError, title=_("Self Approval"))
 	if not may_decide:
 		frappe.throw(not_allowed, frappe.PermissionError)
+
+
+def changed_fields(doc, before, fields: tuple[str, ...]) -> list[str]:
+	"""The `fields` whose value differs from the stored document, each compared as stored: a form
+	sends dates as text and numbers maybe as text, and an unchanged value must compare equal."""
+	return [f for f in fields if _stored(doc, f, doc.get(f)) != _stored(doc, f, before.get(f))]
+
+
+def _stored(doc, field: str, value):
+	if value in (None, ""):
+		return None
+	fieldtype = doc.meta.get_field(field).fieldtype if doc.meta.get_field(field) else None
+	if fieldtype == "Date":
+		return getdate(value)
+	if fieldtype in ("Currency", "Float", "Percent"):
+		return flt(value)
+	if fieldtype in ("Int", "Check"):
+		return cint(value)
+	return value

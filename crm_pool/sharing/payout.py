@@ -20,7 +20,7 @@
 
 import frappe
 from frappe import _
-from frappe.utils import cint, flt, fmt_money, get_link_to_form, getdate, today
+from frappe.utils import flt, fmt_money, get_link_to_form, getdate, today
 
 from crm_pool.core import workflow
 from crm_pool.core.errors import PoolRuleError, SelfApprovalError
@@ -146,7 +146,6 @@ def validate(doc) -> None:
 	new = doc.workflow_state or DRAFT
 	for field in PAYMENT_FIELDS:  # never written by hand
 		doc.set(field, before.get(field) if before else None)
-	typed(doc)
 	workflow.check_workflow_change(doc, before, "workflow_state", CONTENT_FIELDS, None, DRAFT)
 	check_lines(doc, before, old)
 	if not before or new == old:
@@ -159,27 +158,12 @@ def validate(doc) -> None:
 		pay(doc)
 
 
-def typed(doc) -> None:
-	"""The content as stored (a form sends dates as text, numbers maybe as text): compared with the
-	stored reward, an unchanged value is then equal."""
-	for field in CONTENT_FIELDS:
-		value, fieldtype = doc.get(field), doc.meta.get_field(field).fieldtype
-		if value in (None, ""):
-			continue
-		if fieldtype == "Date":
-			doc.set(field, getdate(value))
-		elif fieldtype in ("Currency", "Float"):
-			doc.set(field, flt(value))
-		elif fieldtype == "Int":
-			doc.set(field, cint(value))
-
-
 def check_lines(doc, before, old: str | None) -> None:
 	"""The evidence lines are frozen outside Draft; the sharer changes neither content nor lines of
 	their own reward (a manager who is the sharer included)."""
 	if not before:
 		return
-	changed = [f for f in CONTENT_FIELDS if (doc.get(f) or None) != (before.get(f) or None)]
+	changed = workflow.changed_fields(doc, before, CONTENT_FIELDS)
 	if _lines(doc) != _lines(before):
 		changed.append("lines")
 	if not changed:
