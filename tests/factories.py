@@ -586,6 +586,28 @@ def months_ago(months: int) -> str:
 # --- sharing: customer shares (共享客户) -------------------------------------------------------------
 
 
+def employee_user() -> str:
+	"""A desk user who is an Employee (ERPNext keeps the Employee role only for a user linked to an
+	Employee record): the colleague of another department who shares a customer."""
+	user = new_user()
+	frappe.get_doc(
+		{
+			"doctype": "Employee",
+			"first_name": frappe.db.get_value("User", user, "first_name"),
+			"gender": frappe.db.get_value("Gender", {}, "name"),
+			"date_of_birth": "1990-01-01",
+			"date_of_joining": "2020-01-01",
+			"company": company(),
+			"user_id": user,
+			"status": "Active",
+		}
+	).insert(ignore_permissions=True)
+	if "Employee" not in frappe.get_roles(user):
+		frappe.get_doc("User", user).add_roles("Employee")
+	assert "Employee" in frappe.get_roles(user)
+	return user
+
+
 def make_business_line(name: str | None = None, parent: str | None = None) -> str:
 	"""A business line (an Item Group with children) under `parent` (default the root), with one leaf
 	group for its items (`line_item`)."""
@@ -699,6 +721,8 @@ def purge_shares(pools: list[str], users: list[str], item_groups: list[str] = ()
 	for contact in contacts:
 		if frappe.db.exists("Contact", contact):
 			frappe.delete_doc("Contact", contact, force=True, ignore_permissions=True)
+	for employee in frappe.get_all("Employee", filters={"user_id": ("in", users or [""])}, pluck="name"):
+		frappe.delete_doc("Employee", employee, force=True, ignore_permissions=True)
 	for user in users:
 		frappe.delete_doc("User", user, force=True, ignore_permissions=True)
 	for group in item_groups:
