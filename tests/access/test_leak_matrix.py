@@ -35,7 +35,9 @@ from tests.factories import (
 	make_pool,
 	make_quotation,
 	make_sales_order,
+	make_share,
 	new_user,
+	share_fields,
 )
 
 ROLES = ("stranger", "reader", "manager", "staff")
@@ -55,6 +57,7 @@ DOCTYPES = (
 	"Issue",
 	"Customer Grade Log",
 	"Customer Grade Override",
+	"Customer Share",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
 FULL_VALUES = (
@@ -253,6 +256,15 @@ def world(site):
 		.insert(ignore_permissions=True)
 		.name
 	)
+	# sharing: the stranger shares A's customer (same mobile): not rewardable, masked copies only
+	w.share = make_share(
+		u["stranger"],
+		**share_fields(
+			frappe.db.get_value("Territory", {"is_group": 0}),
+			frappe.db.get_value("Item Group", {"is_group": 1}),
+			mobile_no=s["lead mobile"],
+		),
+	).name
 	w.names = {
 		"Lead": w.lead,
 		"Customer": w.customer,
@@ -269,6 +281,7 @@ def world(site):
 		"Issue": w.issue,
 		"Customer Grade Log": w.grade_log,
 		"Customer Grade Override": w.grade_override,
+		"Customer Share": w.share,
 	}
 	# global search finds contacts by email only when Contact is searchable: make it so
 	settings = frappe.get_single("Global Search Settings")
@@ -300,6 +313,7 @@ def world(site):
 	frappe.db.delete("Ownership Conflict", {"name": w.conflict})
 	frappe.db.delete("Customer Grade Log", {"name": w.grade_log})
 	frappe.db.delete("Customer Grade Override", {"name": w.grade_override})
+	frappe.db.delete("Customer Share", {"name": w.share})
 	frappe.delete_doc("Issue", w.issue, force=True, ignore_permissions=True)
 	frappe.db.delete(
 		"Return Visit",
@@ -644,3 +658,15 @@ def test_no_full_contact_leaks_through_reports(world, role, report):
 def test_the_owner_sees_her_customers_in_reports(world, report):
 	frappe.set_user(world.users["a"])
 	assert leaked(world, run_report(world, report)), f"A sees none of her customers in {report}"
+
+
+def test_the_share_of_as_customer_is_not_rewardable_and_masked(world):
+	"""The share in the matrix is what it should be: A's customer found, its mobile masked (so the
+	cells above prove the masked copy never turns into the full one)."""
+	from crm_pool.core.normalize import mask_mobile
+
+	row = frappe.db.get_value(
+		"Customer Share", world.share, ["status", "mobile_no", "mobile_masked"], as_dict=True
+	)
+	assert row.status == "Not Rewardable" and not row.mobile_no
+	assert row.mobile_masked == mask_mobile(world.secrets["lead mobile"])

@@ -9,6 +9,7 @@ import pytest
 
 from crm_pool.api import allocation as allocation_api
 from crm_pool.api import pool as pool_api
+from crm_pool.api import sharing as sharing_api
 from crm_pool.api import transfer as transfer_api
 from crm_pool.core.roles import POOL_MANAGER, SALES_USER
 from tests.conftest import real_commit
@@ -36,7 +37,15 @@ def desk():
 	others = make_pool_customer(pool, owner=other)
 	real_commit()
 	yield frappe._dict(
-		sales=sales, other=other, manager=manager, pool=pool, pc=in_pool, own=own, others=others
+		sales=sales,
+		other=other,
+		manager=manager,
+		pool=pool,
+		pc=in_pool,
+		own=own,
+		others=others,
+		territory=frappe.db.get_value("Territory", {"is_group": 0}),  # sharing
+		line=frappe.db.get_value("Item Group", {"is_group": 1}),
 	)
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
@@ -92,6 +101,8 @@ def state(desk) -> tuple:
 		frappe.db.count("Pool Allocation Request"),
 		frappe.db.count("Ownership Transfer"),
 		frappe.db.count("Pool Customer Collaborator"),
+		frappe.db.count("Customer Share"),
+		frappe.db.count("Lead"),
 	)
 
 
@@ -100,6 +111,14 @@ def has_cjk(text: str) -> bool:
 
 
 S, M = "sales", "manager"
+# a valid share but for the one bad argument of each row
+SHARE = {
+	"company_name": "坏参数测试有限公司",
+	"territory": "{territory}",
+	"business_line": "{line}",
+	"business_needed": "检测",
+	"mobile_no": "13800138000",
+}
 # (who calls, method, kwargs): {pc} an in-pool customer, {own} one the sales user owns, {others}
 # one another salesperson owns, {pool} their pool, {sales}/{other} the salespeople.
 BAD = [
@@ -244,6 +263,22 @@ BAD = [
 		{"conflict": "OC-NO-SUCH", "resolution": "Keep Owner", "note": HUGE},
 	),
 	(M, "api.transfer.resolve_conflict", {"conflict": "OC-NO-SUCH"}),
+	# sharing: customer shares ({share} is a valid share's input)
+	(S, "api.sharing.share_customer", {}),
+	(S, "api.sharing.share_customer", {**SHARE, "company_name": ""}),
+	(S, "api.sharing.share_customer", {**SHARE, "company_name": ["x"]}),
+	(S, "api.sharing.share_customer", {**SHARE, "company_name": HUGE}),
+	(S, "api.sharing.share_customer", {**SHARE, "territory": "NO-SUCH-TERRITORY"}),
+	(S, "api.sharing.share_customer", {**SHARE, "business_line": "NO-SUCH-LINE"}),
+	(S, "api.sharing.share_customer", {**SHARE, "business_needed": HUGE}),
+	(S, "api.sharing.share_customer", {**SHARE, "mobile_no": "12345"}),
+	(S, "api.sharing.share_customer", {**SHARE, "uscc": "123"}),
+	(S, "api.sharing.share_customer", {**SHARE, "estimated_revenue": "many"}),
+	(S, "api.sharing.share_customer", {**SHARE, "estimated_revenue": -5}),
+	(S, "api.sharing.reject_share", {"share": "CS-NO-SUCH", "reason": "重复"}),
+	(M, "api.sharing.reject_share", {"share": "CS-NO-SUCH", "reason": "重复"}),
+	(M, "api.sharing.reject_share", {"share": "CS-NO-SUCH"}),
+	(M, "api.sharing.reject_share", {"share": ["x"], "reason": "重复"}),
 ]
 
 
@@ -276,7 +311,7 @@ def test_a_bad_argument_is_a_translated_4xx_that_writes_nothing(web_server, desk
 	assert state(desk) == before
 
 
-API_MODULES = (pool_api, allocation_api, transfer_api)
+API_MODULES = (pool_api, allocation_api, transfer_api, sharing_api)
 
 
 def test_every_whitelisted_method_is_in_the_table():

@@ -13,7 +13,7 @@ frappe.listview_settings["Customer Share"] = {
 			"Not Rewardable": "gray",
 			Rejected: "red",
 		};
-		return [__(doc.status), colours[doc.status] || "gray", "status,=," + doc.status];
+		return [__(doc.status, null, "Customer Share"), colours[doc.status] || "gray", "status,=," + doc.status];
 	},
 	onload(listview) {
 		const manager = frappe.user.has_role(["Pool Manager", "Sales Manager", "System Manager"]);
