@@ -586,10 +586,10 @@ def months_ago(months: int) -> str:
 # --- sharing: customer shares (共享客户) -------------------------------------------------------------
 
 
-def employee_user() -> str:
+def employee_user(password: str | None = None) -> str:
 	"""A desk user who is an Employee (ERPNext keeps the Employee role only for a user linked to an
 	Employee record): the colleague of another department who shares a customer."""
-	user = new_user()
+	user = new_user(password=password)
 	frappe.get_doc(
 		{
 			"doctype": "Employee",

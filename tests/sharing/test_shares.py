@@ -365,3 +365,41 @@ def test_two_shares_of_one_new_customer_at_once_give_one_lead(committed_region):
 	assert len({s.pool_customer for s in rows}) == 1
 	assert frappe.db.count("Pool Customer", {"pool": r.pool}) == 1
 	assert len(frappe.get_all("Lead", filters={"territory": r.territory}, pluck="name")) == 1
+
+
+# --- over HTTP: REST behaves as share_customer; others get 403 -----------------------------------
+
+
+def test_rest_insert_is_a_share_and_another_employee_gets_403(committed_region, web_server):
+	import requests
+
+	made, password = committed_region, "Share!2026-rest"
+	r = region_pool()
+	line = make_business_line()
+	sharer, colleague = employee_user(password=password), employee_user(password=password)
+	made.pools.append(r.pool)
+	made.users.extend([sharer, colleague])
+	made.groups.append(line)
+	made.territories.append(r.territory)
+	real_commit()
+
+	def session(user: str) -> requests.Session:
+		s = requests.Session()
+		assert s.post(f"{web_server}/api/method/login", json={"usr": user, "pwd": password}).ok
+		return s
+
+	fields = share_fields(r.territory, line)
+	forged = {**fields, "status": model.REWARDED, "sharer": colleague, "reason": "forged"}
+	url = f"{web_server}/api/resource/Customer Share"
+	created = session(sharer).post(url, json=forged)
+	assert created.status_code == 200, created.text[:1000]
+	share = created.json()["data"]
+	assert share["status"] == model.SHARED and share["sharer"] == sharer and not share.get("reason")
+	assert fields["mobile_no"] not in created.text and share.get("mobile_masked")
+
+	mine = session(sharer).get(f"{url}/{share['name']}")
+	assert mine.status_code == 200 and fields["mobile_no"] not in mine.text
+	other = session(colleague)
+	assert other.get(f"{url}/{share['name']}").status_code == 403
+	listed = other.get(url, params={"fields": json.dumps(["name"]), "limit_page_length": 0})
+	assert listed.status_code == 200 and share["name"] not in listed.text
