@@ -403,3 +403,25 @@ def test_rest_insert_is_a_share_and_another_employee_gets_403(committed_region, 
 	assert other.get(f"{url}/{share['name']}").status_code == 403
 	listed = other.get(url, params={"fields": json.dumps(["name"]), "limit_page_length": 0})
 	assert listed.status_code == 200 and share["name"] not in listed.text
+
+
+def test_a_race_lost_on_the_leads_own_dedupe_is_not_rewardable_and_leaves_no_contact(region, monkeypatch):
+	"""The other share's customer commits between this share's check and its Lead's own check: the
+	Lead's DuplicateCustomerError makes the share not rewardable, and the Contact ERPNext made for the
+	refused Lead goes too. (The share's own check is skipped here to reach the Lead's.)"""
+	from crm_pool.sharing import shares
+	from tests.pool.test_races import random_mobile
+
+	mobile = random_mobile()
+	existing = make_lead(region.pool, owner=region.seller, mobile_no=mobile)
+	monkeypatch.setattr(shares, "find_duplicate", lambda keys, **kwargs: None)
+	sharer = employee_user()
+	leads, contacts = frappe.db.count("Lead"), frappe.db.count("Contact")
+	fields = share_fields(region.territory, region.line, mobile_no=mobile)
+	row = share_row(make_share(sharer, **fields).name)
+	assert row.status == model.NOT_REWARDABLE and not row.lead
+	assert row.pool_customer == frappe.db.get_value("Pool Customer", {"lead": existing.name})
+	assert normalize.mask_person_name(frappe.utils.get_fullname(region.seller)) in row.reason
+	assert frappe.db.count("Lead") == leads
+	assert frappe.db.count("Contact") == contacts  # the refused Lead's Contact is gone
+	assert not frappe.db.exists("Contact", {"mobile_no": ("like", f"%{mobile[-8:]}%"), "first_name": "李明"})
