@@ -256,13 +256,11 @@ def check_unchanged(doc: Document) -> None:
 	before = doc.get_doc_before_save()
 	if not before:
 		return
-	editable = {
-		field.fieldname for field in doc.meta.fields if field.fieldtype in frappe.model.no_value_fields
-	}
+	layout = frappe.model.no_value_fields  # section and column breaks hold nothing
 	changed = [
 		field.fieldname
 		for field in doc.meta.fields
-		if field.fieldname not in editable
+		if field.fieldtype not in layout
 		and (doc.get(field.fieldname) or None) != (before.get(field.fieldname) or None)
 	]
 	if changed:
