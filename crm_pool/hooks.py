@@ -139,6 +139,7 @@ doc_events = {
 		"after_insert": ["crm_pool.transfer.conflicts.on_followup_insert"],
 	},
 	"Quotation": {
+		"validate": ["crm_pool.sharing.shares.guard_quotation"],  # sharing: the line's staff quote it
 		"on_update": ["crm_pool.pool.followup.on_quotation"],
 		"after_insert": ["crm_pool.transfer.conflicts.on_followup_insert"],
 	},
@@ -176,6 +177,10 @@ scheduler_events = {
 	"monthly": ["crm_pool.grading.regrade.run_monthly"],  # grading (客户分级): everyone regraded
 }
 
+# --- events of the pool for the capabilities above it (crm_pool.core.events) -----------------------
+# Owners of pool customers changed (write_owners) or a Lead became a Customer (convert_to_customer).
+crm_pool_owners_changed = ["crm_pool.sharing.shares.follow"]  # sharing: shares follow their customer
+
 # --- access (SPEC §7): who reads which customer, through every path -------------------------------
 # Record-level rules of the pool's doctypes and the parties (crm_pool.access.permissions), and of the
 # doctypes that hold a party's contact data (crm_pool.access.contacts).
@@ -201,6 +206,7 @@ permission_query_conditions = {
 	"Return Visit": "crm_pool.grading.visits.return_visit_query",
 	"Issue": "crm_pool.grading.complaints.issue_query",
 	"Referral Reward": "crm_pool.sharing.payout.reward_query",  # sharing: the sharer, managers, accounts
+	"Customer Share": "crm_pool.sharing.shares.share_query",  # sharing: sharer, managers, owner
 }
 has_permission = {
 	"Pool Customer": "crm_pool.access.permissions.has_pool_customer_permission",
@@ -220,6 +226,7 @@ has_permission = {
 	"Return Visit": "crm_pool.grading.visits.has_return_visit_permission",
 	"Issue": "crm_pool.grading.complaints.has_issue_permission",
 	"Referral Reward": "crm_pool.sharing.payout.has_reward_permission",  # sharing
+	"Customer Share": "crm_pool.sharing.shares.has_share_permission",  # sharing
 }
 # Frappe v15 filters list queries on hidden (permlevel) fields and report rows by User Permissions
 # only: the query and report guards close both (installed before each request and job); users never

@@ -653,7 +653,7 @@ def business_line() -> str:
 	return frappe.db.get_value("Item Group", {"is_group": 0}, "name", order_by="lft") or "All Item Groups"
 
 
-def make_share(sharer: str, customer: str | None = None, status: str = "Converted", **fields) -> str:
+def make_share_row(sharer: str, customer: str | None = None, status: str = "Converted", **fields) -> str:
 	"""A Customer Share of `sharer` in `status` (written directly: the share's own intake is not what
 	these tests are about)."""
 	doc = frappe.get_doc(
@@ -736,3 +736,153 @@ def make_reward(
 		}
 	)
 	return doc.insert(ignore_permissions=True)
+
+
+# --- sharing: customer shares (共享客户) -------------------------------------------------------------
+
+
+def employee_user(password: str | None = None) -> str:
+	"""A desk user who is an Employee (ERPNext keeps the Employee role only for a user linked to an
+	Employee record): the colleague of another department who shares a customer."""
+	user = new_user(password=password)
+	frappe.get_doc(
+		{
+			"doctype": "Employee",
+			"first_name": frappe.db.get_value("User", user, "first_name"),
+			"gender": frappe.db.get_value("Gender", {}, "name"),
+			"date_of_birth": "1990-01-01",
+			"date_of_joining": "2020-01-01",
+			"company": company(),
+			"user_id": user,
+			"status": "Active",
+		}
+	).insert(ignore_permissions=True)
+	if "Employee" not in frappe.get_roles(user):
+		frappe.get_doc("User", user).add_roles("Employee")
+	assert "Employee" in frappe.get_roles(user)
+	return user
+
+
+def make_business_line(name: str | None = None, parent: str | None = None) -> str:
+	"""A business line (an Item Group with children) under `parent` (default the root), with one leaf
+	group for its items (`line_item`)."""
+	root = parent or frappe.db.get_value("Item Group", {"parent_item_group": ("in", ("", None))}, "name")
+	line = (
+		frappe.get_doc(
+			{
+				"doctype": "Item Group",
+				"item_group_name": name or unique("测试业务线-"),
+				"parent_item_group": root,
+				"is_group": 1,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+	frappe.get_doc(
+		{"doctype": "Item Group", "item_group_name": unique(f"{line}-服务-"), "parent_item_group": line}
+	).insert(ignore_permissions=True)
+	return line
+
+
+def line_item(line: str) -> str:
+	"""A service item of the business line (in a leaf group within its subtree)."""
+	group = frappe.db.get_value("Item Group", {"parent_item_group": line, "is_group": 0}, "name") or line
+	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": unique("SHARE-TEST-"),
+				"item_name": "业务线服务",
+				"item_group": group,
+				"stock_uom": uom,
+				"is_stock_item": 0,
+				"include_item_in_manufacturing": 0,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+def region_pool(members: list[str] | tuple = (), **rules) -> frappe._dict:
+	"""A territory and the pool of that region (new customers of the territory enter it)."""
+	territory = make_territory()
+	return frappe._dict(territory=territory, pool=make_pool(members=members, territory=territory, **rules))
+
+
+def share_fields(territory: str, line: str, **fields) -> dict:
+	"""What an employee enters to share a new customer (unique company name and mobile)."""
+	tag = uuid.uuid4().hex[:8]
+	return {
+		"company_name": f"共享测试{tag}有限公司",
+		"territory": territory,
+		"business_line": line,
+		"business_needed": "危废年处置约200吨，需上门评估",
+		"contact_person": "李明",
+		"mobile_no": "137" + str(uuid.uuid4().int)[:8],
+		"address": f"浙江省杭州市西湖区文三路{tag[:3]}号",
+		"estimated_revenue": 12.5,
+		**fields,
+	}
+
+
+def make_share(user: str, **fields) -> frappe.model.document.Document:
+	"""A Customer Share inserted as `user` (its controller runs the intake)."""
+	doc = frappe.get_doc({"doctype": "Customer Share", **fields})
+	as_user(user, doc.insert)
+	return doc
+
+
+def add_line_staff(line: str, user: str) -> None:
+	"""`user` is staff of the business line (Sharing Settings → Business Line Staff)."""
+	settings = frappe.get_single("Sharing Settings")
+	settings.append("line_staff", {"business_line": line, "user": user})
+	settings.save(ignore_permissions=True)
+
+
+def line_quotation(party_type: str, party: str, item_code: str) -> frappe.model.document.Document:
+	"""A draft Quotation of one item for the party, not inserted."""
+	return frappe.get_doc(
+		{
+			"doctype": "Quotation",
+			"quotation_to": party_type,
+			"party_name": party,
+			"company": company(),
+			"transaction_date": nowdate(),
+			"valid_till": add_days(nowdate(), 30),
+			"currency": "CNY",
+			"items": [{"item_code": item_code, "qty": 1, "rate": 1000}],
+		}
+	)
+
+
+def purge_shares(pools: list[str], users: list[str], item_groups: list[str] = (), territories=()) -> None:
+	"""Delete committed shares of the pools' customers (and of the users), the pools with their
+	customers, Leads, Contacts and logs, the users, item groups and territories."""
+	pcs = frappe.get_all("Pool Customer", filters={"pool": ("in", pools or [""])}, fields=["name", "lead"])
+	leads = [pc.lead for pc in pcs if pc.lead]
+	frappe.db.delete("Customer Share", {"sharer": ("in", users or [""])})
+	frappe.db.delete("Customer Share", {"pool_customer": ("in", [pc.name for pc in pcs] or [""])})
+	contacts = frappe.get_all(
+		"Dynamic Link",
+		filters={"parenttype": "Contact", "link_doctype": "Lead", "link_name": ("in", leads or [""])},
+		pluck="parent",
+	)
+	for pool in pools:
+		purge(pool, [])
+		frappe.delete_doc("Customer Pool", pool, force=True, ignore_permissions=True)
+	for contact in contacts:
+		if frappe.db.exists("Contact", contact):
+			frappe.delete_doc("Contact", contact, force=True, ignore_permissions=True)
+	for employee in frappe.get_all("Employee", filters={"user_id": ("in", users or [""])}, pluck="name"):
+		frappe.delete_doc("Employee", employee, force=True, ignore_permissions=True)
+	for user in users:
+		frappe.delete_doc("User", user, force=True, ignore_permissions=True)
+	for group in item_groups:
+		for child in frappe.get_all("Item Group", filters={"parent_item_group": group}, pluck="name"):
+			frappe.delete_doc("Item Group", child, force=True, ignore_permissions=True)
+		frappe.delete_doc("Item Group", group, force=True, ignore_permissions=True)
+	for territory in territories:
+		frappe.delete_doc("Territory", territory, force=True, ignore_permissions=True)

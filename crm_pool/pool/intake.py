@@ -26,6 +26,7 @@ from frappe.desk.form import assign_to
 from frappe.model.document import Document
 from frappe.utils import get_fullname, now_datetime
 
+from crm_pool.core import events
 from crm_pool.core.errors import AuditedPathError, DuplicateCustomerError
 from crm_pool.core.log import log_change
 from crm_pool.core.mirror import OWNER_FIELD, mirror_owner
@@ -318,3 +319,4 @@ def convert_to_customer(pool_customer: str, customer: Document) -> None:
 		)
 		if lead_todo:  # the lead's work is done
 			assign_to.set_status("Lead", lead, todo=lead_todo, status="Closed", ignore_permissions=True)
+	events.owners_changed()  # capabilities above (sharing) follow the conversion

@@ -10,7 +10,7 @@ import frappe
 from frappe import _
 from frappe.utils import get_fullname, now_datetime
 
-from crm_pool.core import mirror
+from crm_pool.core import events, mirror
 from crm_pool.core.errors import AuditedPathError, PoolRuleError
 from crm_pool.core.log import insert_logs_select, log_change
 from crm_pool.core.normalize import clean_text, mask_person_name
@@ -353,6 +353,7 @@ def write_owners(
 		values,
 	)
 	mirror.revoke_access_select(where_sql, values)  # shares and others' assignments end with ownership
+	events.owners_changed()  # capabilities above (sharing) follow the new owners
 
 
 # --- ERPNext's own owner fields --------------------------------------------------------------------

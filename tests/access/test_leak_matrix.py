@@ -36,7 +36,9 @@ from tests.factories import (
 	make_quotation,
 	make_reward,
 	make_sales_order,
+	make_share,
 	new_user,
+	share_fields,
 )
 
 ROLES = ("stranger", "reader", "manager", "staff")
@@ -57,6 +59,7 @@ DOCTYPES = (
 	"Customer Grade Log",
 	"Customer Grade Override",
 	"Referral Reward",
+	"Customer Share",
 )
 # Doctypes that hold full values (the owner sees them there); the others hold masked copies only.
 FULL_VALUES = (
@@ -270,6 +273,15 @@ def world(site):
 			}
 		],
 	).name
+	# sharing: the stranger shares A's customer (same mobile): not rewardable, masked copies only
+	w.share = make_share(
+		u["stranger"],
+		**share_fields(
+			frappe.db.get_value("Territory", {"is_group": 0}),
+			frappe.db.get_value("Item Group", {"is_group": 1}),
+			mobile_no=s["lead mobile"],
+		),
+	).name
 	w.names = {
 		"Lead": w.lead,
 		"Customer": w.customer,
@@ -287,6 +299,7 @@ def world(site):
 		"Customer Grade Log": w.grade_log,
 		"Customer Grade Override": w.grade_override,
 		"Referral Reward": w.reward,
+		"Customer Share": w.share,
 	}
 	# global search finds contacts by email only when Contact is searchable: make it so
 	settings = frappe.get_single("Global Search Settings")
@@ -320,6 +333,7 @@ def world(site):
 	frappe.db.delete("Customer Grade Override", {"name": w.grade_override})
 	frappe.db.delete("Referral Reward Line", {"parent": w.reward})
 	frappe.db.delete("Referral Reward", {"name": w.reward})
+	frappe.db.delete("Customer Share", {"name": w.share})
 	frappe.delete_doc("Issue", w.issue, force=True, ignore_permissions=True)
 	frappe.db.delete(
 		"Return Visit",
@@ -667,3 +681,15 @@ def test_no_full_contact_leaks_through_reports(world, role, report):
 def test_the_owner_sees_her_customers_in_reports(world, report):
 	frappe.set_user(world.users["a"])
 	assert leaked(world, run_report(world, report)), f"A sees none of her customers in {report}"
+
+
+def test_the_share_of_as_customer_is_not_rewardable_and_masked(world):
+	"""The share in the matrix is what it should be: A's customer found, its mobile masked (so the
+	cells above prove the masked copy never turns into the full one)."""
+	from crm_pool.core.normalize import mask_mobile
+
+	row = frappe.db.get_value(
+		"Customer Share", world.share, ["status", "mobile_no", "mobile_masked"], as_dict=True
+	)
+	assert row.status == "Not Rewardable" and not row.mobile_no
+	assert row.mobile_masked == mask_mobile(world.secrets["lead mobile"])

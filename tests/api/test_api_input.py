@@ -37,7 +37,15 @@ def desk():
 	others = make_pool_customer(pool, owner=other)
 	real_commit()
 	yield frappe._dict(
-		sales=sales, other=other, manager=manager, pool=pool, pc=in_pool, own=own, others=others
+		sales=sales,
+		other=other,
+		manager=manager,
+		pool=pool,
+		pc=in_pool,
+		own=own,
+		others=others,
+		territory=frappe.db.get_value("Territory", {"is_group": 0}),  # sharing
+		line=frappe.db.get_value("Item Group", {"is_group": 1}),
 	)
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
@@ -93,6 +101,8 @@ def state(desk) -> tuple:
 		frappe.db.count("Pool Allocation Request"),
 		frappe.db.count("Ownership Transfer"),
 		frappe.db.count("Pool Customer Collaborator"),
+		frappe.db.count("Customer Share"),
+		frappe.db.count("Lead"),
 	)
 
 
@@ -101,6 +111,14 @@ def has_cjk(text: str) -> bool:
 
 
 S, M = "sales", "manager"
+# a valid share but for the one bad argument of each row
+SHARE = {
+	"company_name": "坏参数测试有限公司",
+	"territory": "{territory}",
+	"business_line": "{line}",
+	"business_needed": "检测",
+	"mobile_no": "13800138000",
+}
 # (who calls, method, kwargs): {pc} an in-pool customer, {own} one the sales user owns, {others}
 # one another salesperson owns, {pool} their pool, {sales}/{other} the salespeople.
 BAD = [
@@ -251,6 +269,22 @@ BAD = [
 	(S, "api.sharing.make_journal_entry", {"reward": "RR-NO-SUCH"}),
 	(M, "api.sharing.make_journal_entry", {"reward": "RR-NO-SUCH"}),
 	(M, "api.sharing.make_journal_entry", {"reward": "x" * 10000}),
+	# sharing: customer shares ({share} is a valid share's input)
+	(S, "api.sharing.share_customer", {}),
+	(S, "api.sharing.share_customer", {**SHARE, "company_name": ""}),
+	(S, "api.sharing.share_customer", {**SHARE, "company_name": ["x"]}),
+	(S, "api.sharing.share_customer", {**SHARE, "company_name": HUGE}),
+	(S, "api.sharing.share_customer", {**SHARE, "territory": "NO-SUCH-TERRITORY"}),
+	(S, "api.sharing.share_customer", {**SHARE, "business_line": "NO-SUCH-LINE"}),
+	(S, "api.sharing.share_customer", {**SHARE, "business_needed": HUGE}),
+	(S, "api.sharing.share_customer", {**SHARE, "mobile_no": "12345"}),
+	(S, "api.sharing.share_customer", {**SHARE, "uscc": "123"}),
+	(S, "api.sharing.share_customer", {**SHARE, "estimated_revenue": "many"}),
+	(S, "api.sharing.share_customer", {**SHARE, "estimated_revenue": -5}),
+	(S, "api.sharing.reject_share", {"share": "CS-NO-SUCH", "reason": "重复"}),
+	(M, "api.sharing.reject_share", {"share": "CS-NO-SUCH", "reason": "重复"}),
+	(M, "api.sharing.reject_share", {"share": "CS-NO-SUCH"}),
+	(M, "api.sharing.reject_share", {"share": ["x"], "reason": "重复"}),
 ]
 
 

@@ -17,7 +17,7 @@ from tests.factories import (
 	call_whitelisted,
 	make_employee,
 	make_reward,
-	make_share,
+	make_share_row,
 	set_payout_settings,
 )
 
@@ -112,7 +112,7 @@ def test_a_salesperson_cannot_approve_and_a_reward_is_frozen_once_submitted(team
 
 
 def test_paid_books_exactly_one_balanced_journal_entry_and_a_cancel_reopens_it(team):
-	share = make_share(team.sharer, status=CONVERTED)
+	share = make_share_row(team.sharer, status=CONVERTED)
 	doc = approved(team, amount=1500, clawback=300, employee=team.employee, share=share)
 	act(team.accountant, doc.name, "Pay")
 
@@ -210,7 +210,7 @@ def test_missing_or_invalid_settings_refuse_and_leave_the_reward_approved(team):
 
 
 def test_an_accountants_journal_entry_pays_the_reward_when_submitted(team):
-	share = make_share(team.sharer, status=CONVERTED)
+	share = make_share_row(team.sharer, status=CONVERTED)
 	doc = approved(team, amount=900, employee=team.employee, share=share)
 	with pytest.raises(frappe.PermissionError):
 		frappe.set_user(team.stranger)

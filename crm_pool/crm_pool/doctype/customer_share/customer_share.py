@@ -3,6 +3,17 @@
 
 from frappe.model.document import Document
 
+from crm_pool.sharing import shares
+
 
 class CustomerShare(Document):
-	pass
+	"""共享客户: an employee shares a customer a business line needs (crm_pool.sharing.shares)."""
+
+	def before_insert(self):
+		shares.prepare(self)
+
+	def validate(self):
+		if self.is_new():
+			shares.intake(self)
+		else:
+			shares.check_unchanged(self)
