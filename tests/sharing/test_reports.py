@@ -12,7 +12,7 @@ from frappe.desk.query_report import run
 from frappe.utils import flt
 
 from crm_pool.sharing.model import APPROVED, CONVERTED, PAID, REWARD, REWARDED, SHARED
-from tests.factories import business_line, make_reward, make_share
+from tests.factories import business_line, make_reward, make_share_row
 
 MARCH, APRIL = "2031-03-01", "2031-04-01"  # months no other test uses
 
@@ -30,10 +30,10 @@ def data(make_user):
 	).insert(ignore_permissions=True)
 	d.customer_name = customer.customer_name
 	at = {"creation": "2031-03-05 10:00:00"}
-	make_share(d.a, customer.name, status=REWARDED, mobile_no=d.mobile, **at)
-	make_share(d.a, status=CONVERTED, **at)
-	make_share(d.a, status=SHARED, **at)
-	make_share(d.b, status=SHARED, **at)
+	make_share_row(d.a, customer.name, status=REWARDED, mobile_no=d.mobile, **at)
+	make_share_row(d.a, status=CONVERTED, **at)
+	make_share_row(d.a, status=SHARED, **at)
+	make_share_row(d.b, status=SHARED, **at)
 	paid = make_reward(d.a, 1500, clawback=300, period_start=MARCH)
 	frappe.db.set_value(REWARD, paid.name, "workflow_state", PAID)  # the states are the payout's tests
 	make_reward(d.a, 500, period_start=MARCH)  # a draft
