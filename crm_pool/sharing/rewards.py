@@ -87,8 +87,7 @@ class Counted:
 	rule: str
 	business_line: str
 	posting_date: object
-	amount: Decimal  # 元
-	estimate: Decimal = ZERO  # 万元, an estimate's revenue
+	amount: Decimal  # 元 (an estimate: its estimated revenue × 10,000)
 
 	@property
 	def key(self) -> str:
@@ -123,7 +122,7 @@ def compute(period_start, period_end, *, sharers=None, company=None, progress=No
 	companies = [company] if company else frappe.get_all("Company", pluck="name", order_by="name")
 	rules = reward_rules.enabled_rules()
 	all_rules = reward_rules.enabled_rules(include_disabled=True)
-	summary = {"rewards": 0, "sharers": 0, "contracts": 0, "clawbacks": 0, "amount": 0.0}
+	summary = {"rewards": 0, "sharers": 0, "contracts": 0, "clawbacks": 0, "amount": ZERO}
 	for done, comp in enumerate(companies):
 		if progress:
 			progress(100 * done / len(companies), comp)
@@ -285,11 +284,11 @@ def estimates_of(rule, params: dict, sharers, contracts: list[Counted]) -> list[
 			continue  # no contract of this sharer for the customer in the period
 		estimate = reward_rules.money(r.estimated_revenue)
 		r.posting_date = when
-		rows.append(counted(ESTIMATE, CUSTOMER_SHARE, r, rule, estimate * REVENUE_UNIT, estimate))
+		rows.append(counted(ESTIMATE, CUSTOMER_SHARE, r, rule, estimate * REVENUE_UNIT))
 	return rows
 
 
-def counted(kind: str, doctype: str, row, rule, amount: Decimal, estimate: Decimal = ZERO) -> Counted:
+def counted(kind: str, doctype: str, row, rule, amount: Decimal) -> Counted:
 	return Counted(
 		kind=kind,
 		doctype=doctype,
@@ -302,7 +301,6 @@ def counted(kind: str, doctype: str, row, rule, amount: Decimal, estimate: Decim
 		business_line=rule.business_line,
 		posting_date=row.posting_date,
 		amount=amount,
-		estimate=estimate,
 	)
 
 
@@ -314,10 +312,10 @@ def measures_of(docs, rules) -> dict[str, tuple[int, Decimal]]:
 	for d in docs:
 		if d.kind == CONTRACT:
 			contracts[d.rule].add(d.name)
-		elif d.kind == ESTIMATE and basis.get(d.rule):
-			cents[d.rule] += int(d.estimate * 100)
-		elif d.kind == REVENUE and not basis.get(d.rule, True):
-			cents[d.rule] += int(d.amount * 100)
+		elif (d.kind == ESTIMATE and basis.get(d.rule)) or (
+			d.kind == REVENUE and not basis.get(d.rule, True)
+		):
+			cents[d.rule] += int(d.amount * 100)  # 元, an estimate's too
 	return {
 		r: (len(contracts[r]), reward_rules.money(Decimal(cents[r]) / 100 / REVENUE_UNIT))
 		for r in set(contracts) | set(cents)
@@ -508,7 +506,6 @@ def deductions_of(rewards: list[str], rules) -> dict[str, Decimal]:
 					name=l.reference_name,
 					rule=rule.name,
 					amount=amount,
-					estimate=amount / REVENUE_UNIT,
 				)
 			)
 		_rule, _tier, amount = reward_rules.best(rules, measures_of(docs, rules))
