@@ -43,7 +43,7 @@ from decimal import Decimal
 import frappe
 from frappe.utils import add_months, get_first_day, get_last_day, getdate, now_datetime, nowdate
 
-from crm_pool.core.setbased import insert_records
+from crm_pool.core.setbased import chunks
 from crm_pool.sharing import rules as reward_rules
 from crm_pool.sharing.model import (
 	CLAWBACK,
@@ -601,9 +601,31 @@ def write(rewards: list[dict], lines: list[list[dict]], start: date, end: date, 
 			line_rows.append(
 				line | {"parent": name, "parenttype": REWARD, "parentfield": "lines", "idx": idx}
 			)
-	insert_records(REWARD, rewards)
-	for chunk_start in range(0, len(line_rows), 10_000):
-		insert_records(REWARD_LINE, line_rows[chunk_start : chunk_start + 10_000])
+	insert_all(REWARD, rewards)
+	insert_all(REWARD_LINE, line_rows)
+
+
+def insert_all(doctype: str, rows: list[dict]) -> None:
+	"""Insert `rows` (dicts with the same keys, a name each or a line's parent and idx) into
+	`doctype`, 5,000 rows per statement, without controllers; a value the same in every row (the
+	creation, the owner, a line's parenttype …) is written once into the statement. Raw SQL: Frappe's
+	bulk_insert builds its statement with the query builder, which takes seconds per 10,000 lines."""
+	now, user = now_datetime(), frappe.session.user
+	for row in rows:
+		row.setdefault("name", f"{row.get('parent')}-{row.get('idx')}")
+	fixed = {"creation": now, "modified": now, "owner": user, "modified_by": user, "docstatus": 0}
+	first = rows[0]
+	same = fixed | {c: v for c, v in first.items() if all(row.get(c) == v for row in rows)}
+	varying = [c for c in first if c not in same]
+	# the constants as SQL literals (their % doubled: the statement is formatted once more)
+	constants = frappe.db.mogrify(", ".join(["%s"] * len(same)), tuple(same.values())).replace("%", "%%")
+	columns = ", ".join(f"`{c}`" for c in [*varying, *same])
+	one = "(" + ", ".join(["%s"] * len(varying) + [constants]) + ")"
+	for chunk in chunks(rows, 5000):
+		frappe.db.sql(
+			f"INSERT INTO `tab{doctype}` ({columns}) VALUES " + ", ".join([one] * len(chunk)),
+			[row.get(c) for row in chunk for c in varying],
+		)
 
 
 def reserve_names(count: int) -> list[str]:

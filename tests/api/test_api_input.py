@@ -9,6 +9,7 @@ import pytest
 
 from crm_pool.api import allocation as allocation_api
 from crm_pool.api import pool as pool_api
+from crm_pool.api import sharing as sharing_api
 from crm_pool.api import transfer as transfer_api
 from crm_pool.core.roles import POOL_MANAGER, SALES_USER
 from tests.conftest import real_commit
@@ -244,6 +245,15 @@ BAD = [
 		{"conflict": "OC-NO-SUCH", "resolution": "Keep Owner", "note": HUGE},
 	),
 	(M, "api.transfer.resolve_conflict", {"conflict": "OC-NO-SUCH"}),
+	# sharing: a month's referral rewards (managers only)
+	(S, "api.sharing.compute_rewards", {"month": "2026-11"}),
+	(M, "api.sharing.compute_rewards", {}),
+	(M, "api.sharing.compute_rewards", {"month": "2026-13"}),
+	(M, "api.sharing.compute_rewards", {"month": "11/2026"}),
+	(M, "api.sharing.compute_rewards", {"month": HUGE}),
+	(M, "api.sharing.compute_rewards", {"month": ["2026-11"]}),
+	(M, "api.sharing.compute_rewards", {"month": "2026-11", "sharer": "nobody@crm-pool.invalid"}),
+	(M, "api.sharing.compute_rewards", {"month": "2026-11", "sharer": {"name": "{sales}"}}),
 ]
 
 
@@ -276,7 +286,7 @@ def test_a_bad_argument_is_a_translated_4xx_that_writes_nothing(web_server, desk
 	assert state(desk) == before
 
 
-API_MODULES = (pool_api, allocation_api, transfer_api)
+API_MODULES = (pool_api, allocation_api, transfer_api, sharing_api)
 
 
 def test_every_whitelisted_method_is_in_the_table():
