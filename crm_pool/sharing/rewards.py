@@ -190,15 +190,20 @@ def customers_of(column: str, sharers) -> str:
 def counted_documents(rules, params: dict, sharers) -> list[Counted]:
 	"""Every document that counts in the period, per rule, each key for one sharer (the earliest
 	share's), of `sharers` only when given."""
+	shares = counting_shares(params, sharers)
 	rows: list[Counted] = []
 	for rule in rules:
 		p = params | {"lft": rule.lft, "rgt": rule.rgt}
-		contracts = contracts_of(rule, p, sharers)
+		of_customer: dict[str, list] = defaultdict(list)
+		for share in shares:
+			if share.lft >= rule.lft and share.rgt <= rule.rgt:
+				of_customer[share.customer].append(share)
+		contracts = documents_of(rule, p, sharers, CONTRACT, of_customer)
 		rows += contracts
 		if rule.estimated:
 			rows += estimates_of(rule, p, sharers, contracts)
 		else:
-			rows += revenue_of(rule, p, sharers)
+			rows += documents_of(rule, p, sharers, REVENUE, of_customer)
 	owner: dict[str, tuple] = {}
 	for doc in rows:
 		candidate = (doc.share_created, doc.share, doc.sharer)
@@ -207,53 +212,70 @@ def counted_documents(rules, params: dict, sharers) -> list[Counted]:
 	return [d for d in rows if owner[d.key][2] == d.sharer and (not sharers or d.sharer in sharers)]
 
 
-def contracts_of(rule, params: dict, sharers) -> list[Counted]:
-	"""The rule's contracts: submitted Sales Orders in the period with an item of the line, of
-	customers shared for the line, not counted before; one row per (order, share), the amount of the
-	line's items. Raw SQL: one join over every order and share of the period (set-based)."""
-	result = frappe.db.sql(
-		f"""SELECT so.name, so.customer, so.transaction_date AS posting_date, cs.sharer,
-			cs.name AS share, cs.creation AS share_created, SUM(soi.base_net_amount) AS amount
-		FROM `tabSales Order` so
-		JOIN `tabSales Order Item` soi ON soi.parent = so.name AND soi.parenttype = 'Sales Order'
-		JOIN `tabItem Group` ig ON ig.name = soi.item_group
-		JOIN `tab{CUSTOMER_SHARE}` cs ON cs.customer = so.customer
-		JOIN `tabItem Group` sg ON sg.name = cs.business_line
-		WHERE so.docstatus = 1 AND so.company = %(company)s
-			AND so.transaction_date BETWEEN %(start)s AND %(end)s
-			AND ig.lft >= %(lft)s AND ig.rgt <= %(rgt)s AND sg.lft >= %(lft)s AND sg.rgt <= %(rgt)s
-			AND {SHARE_COUNTS} {customers_of("so.customer", sharers)}
-			AND NOT EXISTS (SELECT 1 FROM `tab{REWARD_LINE}` rl
-				WHERE rl.contract_key = CONCAT(%(prefix)s, so.name))
-		GROUP BY so.name, cs.name""",
-		params | {"prefix": contract_key(CONTRACT, ORDER, "")},
+def counting_shares(params: dict, sharers) -> list:
+	"""The shares that count (of the customers `sharers` shared, when given) with their line's
+	lft/rgt: a few thousand rows, matched to each rule's documents in Python."""
+	return frappe.db.sql(
+		f"""SELECT cs.name, cs.sharer, cs.customer, cs.creation, sg.lft, sg.rgt
+		FROM `tab{CUSTOMER_SHARE}` cs JOIN `tabItem Group` sg ON sg.name = cs.business_line
+		WHERE {SHARE_COUNTS} {customers_of("cs.customer", sharers)}""",
+		params,
 		as_dict=True,
 	)
-	return [counted(CONTRACT, ORDER, r, rule, reward_rules.money(r.amount)) for r in result]
 
 
-def revenue_of(rule, params: dict, sharers) -> list[Counted]:
-	"""The rule's actual revenue: the line's items of the submitted, non-return Sales Invoices posted in
-	the period of customers shared for the line, not counted before (one row per invoice and share)."""
+# A document of a rule: a contract (Sales Order) or actual revenue (a non-return Sales Invoice).
+DOCUMENTS = {
+	CONTRACT: (ORDER, "`tabSales Order` d JOIN `tabSales Order Item` i", "d.transaction_date", ""),
+	REVENUE: (
+		INVOICE,
+		"`tabSales Invoice` d JOIN `tabSales Invoice Item` i",
+		"d.posting_date",
+		"AND d.is_return = 0",
+	),
+}
+
+
+def documents_of(rule, params: dict, sharers, kind: str, of_customer: dict) -> list[Counted]:
+	"""The rule's contracts (submitted Sales Orders dated in the period) or actual revenue (submitted,
+	non-return Sales Invoices posted in the period) of customers shared for a line within the rule's
+	line, with at least one item of the line, not counted before; the amount of the line's items. One
+	row per document and share of its customer. Raw SQL: one aggregate over the period's documents."""
+	doctype, tables, date_column, extra = DOCUMENTS[kind]
 	result = frappe.db.sql(
-		f"""SELECT si.name, si.customer, si.posting_date, cs.sharer, cs.name AS share,
-			cs.creation AS share_created, SUM(sii.base_net_amount) AS amount
-		FROM `tabSales Invoice` si
-		JOIN `tabSales Invoice Item` sii ON sii.parent = si.name AND sii.parenttype = 'Sales Invoice'
-		JOIN `tabItem Group` ig ON ig.name = sii.item_group
-		JOIN `tab{CUSTOMER_SHARE}` cs ON cs.customer = si.customer
-		JOIN `tabItem Group` sg ON sg.name = cs.business_line
-		WHERE si.docstatus = 1 AND si.is_return = 0 AND si.company = %(company)s
-			AND si.posting_date BETWEEN %(start)s AND %(end)s
-			AND ig.lft >= %(lft)s AND ig.rgt <= %(rgt)s AND sg.lft >= %(lft)s AND sg.rgt <= %(rgt)s
-			AND {SHARE_COUNTS} {customers_of("si.customer", sharers)}
+		f"""SELECT d.name, d.customer, {date_column} AS posting_date, SUM(i.base_net_amount) AS amount
+		FROM {tables} ON i.parent = d.name AND i.parenttype = %(doctype)s
+		JOIN `tabItem Group` ig ON ig.name = i.item_group
+		WHERE d.docstatus = 1 AND d.company = %(company)s {extra}
+			AND {date_column} BETWEEN %(start)s AND %(end)s
+			AND ig.lft >= %(lft)s AND ig.rgt <= %(rgt)s
+			AND d.customer IN (SELECT cs.customer FROM `tab{CUSTOMER_SHARE}` cs
+				JOIN `tabItem Group` sg ON sg.name = cs.business_line
+				WHERE sg.lft >= %(lft)s AND sg.rgt <= %(rgt)s AND {SHARE_COUNTS}
+				{customers_of("cs.customer", sharers)})
 			AND NOT EXISTS (SELECT 1 FROM `tab{REWARD_LINE}` rl
-				WHERE rl.contract_key = CONCAT(%(prefix)s, si.name))
-		GROUP BY si.name, cs.name""",
-		params | {"prefix": contract_key(REVENUE, INVOICE, "")},
+				WHERE rl.contract_key = CONCAT(%(prefix)s, d.name))
+		GROUP BY d.name""",
+		params | {"doctype": doctype, "prefix": contract_key(kind, doctype, "")},
 		as_dict=True,
 	)
-	return [counted(REVENUE, INVOICE, r, rule, reward_rules.money(r.amount)) for r in result]
+	return [
+		Counted(
+			kind=kind,
+			doctype=doctype,
+			name=r.name,
+			sharer=share.sharer,
+			customer=r.customer,
+			share=share.name,
+			share_created=share.creation,
+			rule=rule.name,
+			business_line=rule.business_line,
+			posting_date=r.posting_date,
+			amount=reward_rules.money(r.amount),
+		)
+		for r in result
+		for share in of_customer.get(r.customer, ())
+	]
 
 
 def estimates_of(rule, params: dict, sharers, contracts: list[Counted]) -> list[Counted]:
