@@ -278,16 +278,22 @@ def main() -> None:
 		from crm_pool.sharing import rewards
 
 		start, end = period()
-		sharers = [f"bench-rw-{i}@crm-pool.invalid" for i in range(SHARERS)]
+		# as the monthly job runs it: every sharer (a site of its own: its other drafts of last month
+		# are recomputed too), committed
 		began = time.monotonic()
-		summary = rewards.compute(start, end, sharers=sharers)
+		summary = rewards.compute(start, end)
 		frappe.db.commit()
 		set_based = time.monotonic() - began
 		print(f"set-based compute(): {set_based:.2f} s for {args.shares} shares: {summary}")
 		began = time.monotonic()
+		summary = rewards.compute(start, end)
+		frappe.db.commit()
+		print(f"recompute (drafts deleted and written again): {time.monotonic() - began:.2f} s: {summary}")
+		sharers = [f"bench-rw-{i}@crm-pool.invalid" for i in range(0, SHARERS, 10)]
+		began = time.monotonic()
 		summary = rewards.compute(start, end, sharers=sharers)
 		frappe.db.commit()
-		print(f"recompute (drafts replaced): {time.monotonic() - began:.2f} s: {summary}")
+		print(f"recompute of {len(sharers)} sharers: {time.monotonic() - began:.2f} s: {summary}")
 		# the naive loop starts from the same state: no rewards of the period
 		frappe.db.sql(
 			"""DELETE rl FROM `tabReferral Reward Line` rl JOIN `tabReferral Reward` r ON r.name = rl.parent
