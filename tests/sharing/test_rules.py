@@ -126,3 +126,16 @@ def test_a_good_rule_is_saved_and_read(line):
 	assert best([rule], {line: (1, 0)})[2] == 100
 	assert best([rule], {line: (6, 0)})[2] == 0
 	assert best([rule], {line: (6, Decimal("100.01"))})[2] == 800
+
+
+def test_the_demo_services_are_in_their_business_lines(site):
+	from crm_pool import demo
+	from tests.factories import company
+
+	demo.make_masters(company())
+	assert frappe.db.get_value("Item Group", demo.SERVICES_GROUP, "is_group") == 1
+	for code, line in demo.SERVICE_LINES.items():
+		assert frappe.db.get_value("Item", code, "item_group") == line
+		assert frappe.db.get_value("Item Group", line, "parent_item_group") == demo.SERVICES_GROUP
+	assert demo.SERVICE_LINES["WF-DISPOSAL"] == WASTE and demo.SERVICE_LINES["JC-TESTING"] == TESTING
+	assert not frappe.db.exists("Referral Reward Rule", demo.SERVICE_LINES["HP-CONSULT"])
