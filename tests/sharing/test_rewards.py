@@ -276,3 +276,21 @@ def test_compute_rewards_is_for_managers_with_a_real_month(sharer):
 def test_the_monthly_job_is_scheduled(run_scheduled):
 	summary = run_scheduled("crm_pool.sharing.rewards.run_monthly")
 	assert set(summary) == {"rewards", "sharers", "contracts", "clawbacks", "amount"}
+
+
+def test_a_customer_shared_twice_counts_for_the_earliest_share(sharer):
+	later = new_user("Employee")
+	customer = shared_customer()
+	first = make_converted_share(sharer, customer, TESTING)
+	second = make_converted_share(later, customer, TESTING)
+	frappe.db.set_value("Customer Share", first, "creation", "2026-01-01 09:00:00", update_modified=False)
+	frappe.db.set_value("Customer Share", second, "creation", "2026-01-02 09:00:00", update_modified=False)
+	orders(customer, TESTING, 11)
+	assert compute(later)["rewards"] == 0  # computed alone: still the earlier sharer's documents
+	assert reward_of(later) is None
+	summary = rewards.compute(*month())
+	assert reward_of(later) is None
+	mine = reward_of(sharer)
+	assert (mine.reward_amount, mine.contracts) == (500, 11)
+	assert {line.customer_share for line in mine.lines} == {first}
+	assert summary["rewards"] >= 1
