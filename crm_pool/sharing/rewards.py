@@ -2,11 +2,12 @@
 customers, a Draft Referral Reward per sharer and period with its evidence lines; clawbacks of frozen
 rewards whose documents were cancelled or credited.
 
-Set-based: per company, one query per enabled rule and measure (contracts, actual revenue or
-estimates) reads every counted document of every sharer at once, three queries find the
-cancellations and credit notes of frozen rewards, then the drafts are replaced with one DELETE per
-table and the new rewards and lines written with bulk INSERTs; Python only adds the rows up and
-picks each sharer's tier. No per-share ORM loop.
+Set-based: per company, the drafts of the period go with one DELETE per table; one query reads the
+counting shares, one aggregate per enabled rule and measure (contracts, actual revenue or estimates)
+every counted document of every sharer at once, one UNION the cancellations and credit notes of
+frozen rewards (and, only when there are some, three reads to re-evaluate those rewards); the new
+rewards and lines are written with multi-row INSERTs. Python matches documents to shares, adds them
+up and picks each sharer's tier. No per-share ORM loop.
 
 What counts:
 - a share counts when its sharer and customer are set and it is neither Not Rewardable nor Rejected;
