@@ -43,7 +43,11 @@ INDUSTRIES: dict[str, list[str]] = {
 	"汽车": ["汽车零部件", "汽车配件"],
 	"食品": ["食品", "饮料"],
 }
-# Business lines (seed 000): item code -> (name, typical amount range in 元).
+# The business lines (业务线, seed 000) of the services: Item Groups under 环保服务; 危废处置 and 检测 have
+# the seed's referral reward rules (crm_pool/fixtures/referral_reward_rule.json).
+SERVICES_GROUP = "环保服务"
+SERVICE_LINES = {"WF-DISPOSAL": "危废处置", "JC-TESTING": "检测", "HP-CONSULT": "环评咨询"}
+# Services: item code -> (name, typical amount range in 元).
 SERVICES: dict[str, tuple[str, tuple[int, int]]] = {
 	"WF-DISPOSAL": ("危废处置服务", (20_000, 300_000)),
 	"JC-TESTING": ("检测服务", (5_000, 80_000)),
@@ -183,10 +187,7 @@ def make_masters(company: str) -> None:
 	for source in LEAD_SOURCES:
 		get_or_insert("Lead Source", source, source_name=source)
 
-	root_items = frappe.db.get_value("Item Group", {"is_group": 1, "parent_item_group": ("in", ("", None))})
-	get_or_insert(
-		"Item Group", "环保服务", item_group_name="环保服务", parent_item_group=root_items, is_group=0
-	)
+	make_business_lines()
 	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
 	for code, (item_name, _) in SERVICES.items():
 		get_or_insert(
@@ -194,14 +195,35 @@ def make_masters(company: str) -> None:
 			code,
 			item_code=code,
 			item_name=item_name,
-			item_group="环保服务",
+			item_group=SERVICE_LINES[code],
 			stock_uom=uom,
 			is_stock_item=0,
 			include_item_in_manufacturing=0,
 		)
+		if frappe.db.get_value("Item", code, "item_group") != SERVICE_LINES[code]:
+			frappe.db.set_value("Item", code, "item_group", SERVICE_LINES[code])  # demo made before the lines
 	make_previous_fiscal_year()
 	for gender in ("Male", "Female"):
 		get_or_insert("Gender", gender, gender=gender)
+
+
+def make_business_lines() -> None:
+	"""The business lines (业务线) of the demo's services, all under the group 环保服务: 危废处置 and 检测
+	(the seed's referral reward rules) and 环评咨询 (no rule)."""
+	root_items = frappe.db.get_value("Item Group", {"is_group": 1, "parent_item_group": ("in", ("", None))})
+	get_or_insert(
+		"Item Group", SERVICES_GROUP, item_group_name=SERVICES_GROUP, parent_item_group=root_items, is_group=1
+	)
+	if not frappe.db.get_value("Item Group", SERVICES_GROUP, "is_group"):  # a demo made before the lines
+		group = frappe.get_doc("Item Group", SERVICES_GROUP)
+		group.is_group = 1
+		group.save(ignore_permissions=True)
+	for line in dict.fromkeys(SERVICE_LINES.values()):
+		get_or_insert("Item Group", line, item_group_name=line, parent_item_group=SERVICES_GROUP, is_group=0)
+		group = frappe.get_doc("Item Group", line)
+		if group.parent_item_group != SERVICES_GROUP:  # made under the root by ensure_business_lines
+			group.parent_item_group = SERVICES_GROUP
+			group.save(ignore_permissions=True)
 
 
 def make_previous_fiscal_year() -> None:

@@ -78,6 +78,9 @@ fixtures = [
 		"dt": "Service Level Agreement",
 		"filters": [["name", "in", ["SLA-Issue-Grade A", "SLA-Issue-Grade B", "SLA-Issue-Grade C"]]],
 	},
+	# sharing (SPEC §5): the seed's referral reward rules of 危废处置 and 检测 (their Item Groups are
+	# made by crm_pool.sharing.rules.ensure_business_lines, after install and every migrate)
+	{"dt": "Referral Reward Rule", "filters": [["name", "in", ["危废处置", "检测"]]]},
 ]
 
 after_install = "crm_pool.setup.install.after_install"
@@ -174,7 +177,10 @@ scheduler_events = {
 		"crm_pool.grading.visits.run_daily",  # exclusive managers by default, return visits (回访)
 	],
 	"hourly": ["crm_pool.grading.complaints.check_breaches"],  # complaint SLA breaches
-	"monthly": ["crm_pool.grading.regrade.run_monthly"],  # grading (客户分级): everyone regraded
+	"monthly": [
+		"crm_pool.grading.regrade.run_monthly",  # grading (客户分级): everyone regraded
+		"crm_pool.sharing.rewards.run_monthly",  # sharing: last month's referral rewards (drafts)
+	],
 }
 
 # --- events of the pool for the capabilities above it (crm_pool.core.events) -----------------------

@@ -886,3 +886,97 @@ def purge_shares(pools: list[str], users: list[str], item_groups: list[str] = ()
 		frappe.delete_doc("Item Group", group, force=True, ignore_permissions=True)
 	for territory in territories:
 		frappe.delete_doc("Territory", territory, force=True, ignore_permissions=True)
+
+
+# --- sharing: referral rewards (rules, converted shares, documents of a business line) ---------------
+
+
+def make_converted_share(sharer: str, customer: str, business_line: str, estimated_revenue: float = 0) -> str:
+	"""A Customer Share of `customer` by `sharer` for `business_line`, converted (customer set),
+	written directly (no intake)."""
+	from crm_pool.sharing.model import CONVERTED, CUSTOMER_SHARE
+
+	doc = frappe.get_doc(
+		{
+			"doctype": CUSTOMER_SHARE,
+			"name": unique("CS-TEST-"),
+			"company_name": frappe.db.get_value("Customer", customer, "customer_name") or customer,
+			"territory": frappe.db.get_value("Territory", {"is_group": 1}, "name"),
+			"business_line": business_line,
+			"business_needed": "危废处置与检测",
+			"estimated_revenue": estimated_revenue,
+			"status": CONVERTED,
+			"sharer": sharer,
+			"customer": customer,
+			"converted_on": now_datetime(),
+		}
+	)
+	doc.db_insert()
+	return doc.name
+
+
+def shared_customer() -> str:
+	"""A new Customer (taken into a new pool by the intake) for sharing tests."""
+	return make_customer(make_pool()).customer
+
+
+def line_service(business_line: str) -> str:
+	"""A non-stock service item of `business_line` (an Item Group), one per line and test run."""
+	key = f"line:{business_line}"
+	code = _items.get(key)
+	if code and frappe.db.exists("Item", code):
+		return code
+	code = make_item()
+	frappe.db.set_value("Item", code, "item_group", business_line)
+	_items[key] = code
+	return code
+
+
+def line_order(
+	customer: str, business_line: str, amount: float = 5000, on=None, *, submit: bool = True
+) -> str:
+	"""A (submitted) Sales Order of `customer` for one item of `business_line`, dated `on`."""
+	on = getdate(on or nowdate())
+	ensure_fiscal_year(on)
+	doc = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"company": company(),
+			"customer": customer,
+			"currency": "CNY",
+			"transaction_date": on,
+			"delivery_date": add_days(on, 10),
+			"items": [
+				{
+					"item_code": line_service(business_line),
+					"qty": 1,
+					"rate": amount,
+					"delivery_date": add_days(on, 10),
+				}
+			],
+		}
+	).insert(ignore_permissions=True)
+	if submit:
+		doc.submit()
+	return doc.name
+
+
+def line_invoice(customer: str, business_line: str, amount: float, on=None, qty: int = 1) -> str:
+	"""A submitted Sales Invoice of `customer` for `qty` units of an item of `business_line` worth
+	`amount` in all, posted `on`."""
+	on = getdate(on or nowdate())
+	ensure_fiscal_year(on)
+	doc = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": company(),
+			"customer": customer,
+			"currency": "CNY",
+			"set_posting_time": 1,
+			"posting_date": on,
+			"due_date": add_days(on, 30),
+			"items": [{"item_code": line_service(business_line), "qty": qty, "rate": amount / qty}],
+		}
+	).insert(ignore_permissions=True)
+	doc.submit()
+	return doc.name

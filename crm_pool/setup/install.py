@@ -23,6 +23,9 @@ def after_install() -> None:
 	from crm_pool.pool.adopt import adopt_existing
 
 	prepare_support()  # before the grade agreements (fixtures) are imported
+	from crm_pool.sharing.rules import ensure_business_lines
+
+	ensure_business_lines()  # before the referral reward rules (fixtures) of those lines
 	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
 	from crm_pool.access.contacts import allow_managers_to_read_access_log
@@ -47,6 +50,10 @@ def setup_service() -> None:
 	from crm_pool.grading.rules import ensure_default_rule
 
 	ensure_default_rule()  # grading (客户分级): the default Customer Grade Rule
+
+	from crm_pool.sharing.rules import ensure_business_lines
+
+	ensure_business_lines()  # sharing: the Item Groups of the seed's referral reward rules
 
 
 def make_default_pool() -> str | None:

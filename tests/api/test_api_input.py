@@ -285,6 +285,15 @@ BAD = [
 	(M, "api.sharing.reject_share", {"share": "CS-NO-SUCH", "reason": "重复"}),
 	(M, "api.sharing.reject_share", {"share": "CS-NO-SUCH"}),
 	(M, "api.sharing.reject_share", {"share": ["x"], "reason": "重复"}),
+	# sharing: a month's referral rewards (managers only)
+	(S, "api.sharing.compute_rewards", {"month": "2026-11"}),
+	(M, "api.sharing.compute_rewards", {}),
+	(M, "api.sharing.compute_rewards", {"month": "2026-13"}),
+	(M, "api.sharing.compute_rewards", {"month": "11/2026"}),
+	(M, "api.sharing.compute_rewards", {"month": HUGE}),
+	(M, "api.sharing.compute_rewards", {"month": ["2026-11"]}),
+	(M, "api.sharing.compute_rewards", {"month": "2026-11", "sharer": "nobody@crm-pool.invalid"}),
+	(M, "api.sharing.compute_rewards", {"month": "2026-11", "sharer": {"name": "{sales}"}}),
 ]
 
 

@@ -3,6 +3,9 @@
 
 from frappe.model.document import Document
 
+from crm_pool.sharing import rules
+
 
 class ReferralRewardRule(Document):
-	pass
+	def validate(self):
+		rules.validate(self)
