@@ -239,7 +239,7 @@ def test_an_accountants_journal_entry_pays_the_reward_when_submitted(team):
 	["get_list", "get_doc", "rest"],
 )
 def test_only_the_sharer_managers_and_accounts_read_a_reward(team, path):
-	mine = make_reward(team.sharer, 700)
+	mine = make_reward(team.sharer, 700, employee=team.employee)
 	other = make_reward(team.stranger, 300)
 
 	def reads(user: str, name: str) -> bool:
@@ -265,6 +265,10 @@ def test_only_the_sharer_managers_and_accounts_read_a_reward(team, path):
 	assert not reads(team.stranger, mine.name)
 	for user in (team.manager, team.pool_manager, team.accountant):
 		assert reads(user, mine.name) and reads(user, other.name)
+	# a manager who is an employee too: ERPNext limits their Employee links to their own record (a
+	# User Permission), which must not hide the sharer's reward
+	assert frappe.db.exists("User Permission", {"user": team.manager_sharer, "allow": "Employee"})
+	assert reads(team.manager_sharer, mine.name)
 
 
 def test_a_manager_does_not_edit_their_own_draft_but_the_computation_may(team):
