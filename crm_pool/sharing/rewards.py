@@ -10,7 +10,8 @@ rewards and lines are written with multi-row INSERTs. Python matches documents t
 up and picks each sharer's tier. No per-share ORM loop.
 
 What counts:
-- a share counts when its sharer and customer are set and it is neither Not Rewardable nor Rejected;
+- a share counts when its sharer and customer are set, it is neither Not Rewardable nor Rejected, and
+  the sharer does not own the customer (no reward for referring a customer to oneself);
 - a contract (X) is a submitted Sales Order of the company dated in the period, of a customer shared
   for a line within the rule's line, with at least one item within the rule's line, never counted
   before (its key is in no Referral Reward Line: one contract rewarded once, ever — the UNIQUE
@@ -67,10 +68,13 @@ ORDER = "Sales Order"
 INVOICE = "Sales Invoice"
 EXCLUDED = (NOT_REWARDABLE, REJECTED)
 ZERO = Decimal(0)
-# A share counts: sharer and customer set, neither Not Rewardable nor Rejected.
+# A share counts: sharer and customer set, neither Not Rewardable nor Rejected, and the customer is
+# not the sharer's own (nobody is rewarded for referring a customer to themselves: a sharer who claims
+# the customer they shared sells it as its owner).
 SHARE_COUNTS = (
 	"cs.sharer IS NOT NULL AND cs.sharer != '' AND cs.customer IS NOT NULL AND cs.customer != '' "
-	"AND cs.status NOT IN %(excluded)s"
+	"AND cs.status NOT IN %(excluded)s AND NOT EXISTS (SELECT 1 FROM `tabPool Customer` own "
+	"WHERE own.customer = cs.customer AND own.owned_by = cs.sharer)"
 )
 
 

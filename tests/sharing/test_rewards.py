@@ -92,6 +92,17 @@ def test_ten_orders_reward_nothing_eleven_reward_500(sharer):
 	)
 
 
+def test_a_sharer_who_owns_the_customer_is_not_rewarded_for_it(sharer):
+	customer = shared_customer()
+	make_converted_share(sharer, customer, TESTING)
+	orders(customer, TESTING, 11)
+	pc = frappe.db.get_value("Pool Customer", {"customer": customer})
+	frappe.db.set_value("Pool Customer", pc, "owned_by", sharer)  # the sharer claimed it themselves
+	assert compute(sharer)["rewards"] == 0
+	frappe.db.set_value("Pool Customer", pc, "owned_by", new_user("Sales User"))  # a colleague's
+	assert compute(sharer)["amount"] == 500
+
+
 def test_cancelled_orders_and_invoices_do_not_count(sharer):
 	customer = shared_customer()
 	make_converted_share(sharer, customer, TESTING)
