@@ -78,12 +78,14 @@ fixtures = [
 		"dt": "Service Level Agreement",
 		"filters": [["name", "in", ["SLA-Issue-Grade A", "SLA-Issue-Grade B", "SLA-Issue-Grade C"]]],
 	},
-	# sharing (SPEC §5): the seed's referral reward rules of 危废处置 and 检测 (their Item Groups are
-	# made by crm_pool.sharing.rules.ensure_business_lines, after install and every migrate)
-	{"dt": "Referral Reward Rule", "filters": [["name", "in", ["危废处置", "检测"]]]},
+	# (sharing's seed rules of 危废处置 and 检测 are not fixtures: Frappe re-imports fixtures on every
+	# migrate, which would undo a manager's changes; crm_pool.sharing.rules.ensure_seed_rules adds the
+	# missing ones from crm_pool/sharing/seed_rules.json)
 ]
 
 after_install = "crm_pool.setup.install.after_install"
+# the setup wizard makes the company and ERPNext's trees (Item Group…) the set-up below needs
+setup_wizard_complete = "crm_pool.setup.install.after_setup_wizard"
 after_migrate = [
 	"crm_pool.access.contacts.allow_managers_to_read_access_log",
 	"crm_pool.setup.install.setup_service",  # Issue fields and access, the grade service policy

@@ -23,9 +23,6 @@ def after_install() -> None:
 	from crm_pool.pool.adopt import adopt_existing
 
 	prepare_support()  # before the grade agreements (fixtures) are imported
-	from crm_pool.sharing.rules import ensure_business_lines
-
-	ensure_business_lines()  # before the referral reward rules (fixtures) of those lines
 	sync_fixtures("crm_pool")  # the Custom Fields adoption fills (fixtures come after this hook)
 	adopt_existing()  # Leads and Customers that were there before the app
 	from crm_pool.access.contacts import allow_managers_to_read_access_log
@@ -35,6 +32,13 @@ def after_install() -> None:
 	from crm_pool.setup.errors import disable_error_traceback
 
 	disable_error_traceback()  # users get translated messages, not the server's traceback
+	setup_service()
+
+
+def after_setup_wizard(args: dict | None = None) -> None:
+	"""The app installed before ERPNext's setup wizard: what needs the wizard's company and trees (the
+	business lines under the Item Group root, their rules, the grade policy) is set up now, not only
+	at the next migrate."""
 	setup_service()
 
 
@@ -51,9 +55,10 @@ def setup_service() -> None:
 
 	ensure_default_rule()  # grading (客户分级): the default Customer Grade Rule
 
-	from crm_pool.sharing.rules import ensure_business_lines
+	from crm_pool.sharing.rules import ensure_business_lines, ensure_seed_rules
 
-	ensure_business_lines()  # sharing: the Item Groups of the seed's referral reward rules
+	ensure_business_lines()  # sharing: the Item Groups of the seed's referral reward rules ...
+	ensure_seed_rules()  # ... and the rules, when missing (a manager's changes are kept)
 
 
 def make_default_pool() -> str | None:

@@ -190,3 +190,26 @@ def ensure_business_lines(parent: str | None = None) -> list[str]:
 		).insert(ignore_permissions=True)
 		made.append(line)
 	return made
+
+
+SEED_RULES = "seed_rules.json"  # the seed's rules, as records (Frappe's fixture format)
+
+
+def ensure_seed_rules() -> list[str]:
+	"""The referral reward rules of seed 000 (危废处置, 检测; crm_pool/sharing/seed_rules.json): each
+	made when its business line exists and it is missing. A rule that exists is left as the managers
+	made it (Frappe's fixtures are re-imported at every migrate, which would undo their changes).
+	Returns the rules made."""
+	path = frappe.get_app_path("crm_pool", "sharing", SEED_RULES)
+	with open(path, encoding="utf-8") as f:
+		records = frappe.parse_json(f.read())
+	made = []
+	for record in records:
+		if frappe.db.exists("Referral Reward Rule", record["name"]) or not frappe.db.exists(
+			"Item Group", record["business_line"]
+		):
+			continue
+		doc = frappe.get_doc({k: v for k, v in record.items() if k not in ("name", "modified")})
+		doc.insert(ignore_permissions=True)
+		made.append(doc.name)
+	return made

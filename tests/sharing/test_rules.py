@@ -1,5 +1,5 @@
 """Referral Reward Rules (SPEC §5, seed 000): the tiers' boundaries through `tier_matches` and `best`
-for both seed rules (shipped as fixtures on the test site), the highest reward over tiers and rules
+for both seed rules (shipped with the app: sharing/seed_rules.json), the highest reward over tiers and rules
 (按最高奖金), and the Rule form's validation."""
 
 from decimal import Decimal
@@ -14,7 +14,7 @@ from crm_pool.sharing.rules import TESTING, WASTE, best, tier_matches
 
 @pytest.fixture
 def seed(site):
-	"""The seed's rules as the test site has them (fixtures, lines made after migrate)."""
+	"""The seed's rules as the test site has them (made after the setup wizard and every migrate)."""
 	found = {r.name: r for r in rules.enabled_rules()}
 	assert {WASTE, TESTING} <= set(found), found
 	return found
@@ -32,6 +32,20 @@ def test_the_seed_rules_and_lines_ship_with_the_app(seed):
 	assert seed[WASTE].estimated  # 预估总营业额
 	assert not seed[TESTING].estimated  # 合同总金额
 	assert rules.ensure_business_lines() == []  # idempotent
+	assert rules.ensure_seed_rules() == []
+
+
+def test_a_managers_change_to_a_seed_rule_survives_the_next_migrate(seed):
+	from crm_pool.setup.install import setup_service
+
+	rule = frappe.get_doc("Referral Reward Rule", TESTING)
+	rule.tiers[0].reward_amount = 600
+	rule.save(ignore_permissions=True)
+	setup_service()  # what every migrate runs (after_migrate)
+	assert frappe.db.get_value("Referral Reward Tier", rule.tiers[0].name, "reward_amount") == 600
+	frappe.delete_doc("Referral Reward Rule", TESTING, ignore_permissions=True, force=True)
+	assert rules.ensure_seed_rules() == [TESTING]  # a missing seed rule comes back as written
+	assert [t.reward_amount for t in frappe.get_doc("Referral Reward Rule", TESTING).tiers] == [500, 1000]
 
 
 @pytest.mark.parametrize(
