@@ -131,7 +131,7 @@ def validate(doc) -> None:
 	doc.grades.sort(key=lambda g: -flt(g.threshold))
 	for idx, g in enumerate(doc.grades, 1):
 		g.idx = idx
-	doc.weight_referral = 0  # referrals count once sharing lands (SPEC §5)
+	doc.weight_referral = 0  # a customer's referrals of others are not recorded (shares are employees')
 	if not any(flt(doc.get(f"weight_{i}")) for i in INPUTS):
 		frappe.throw(_("At least one input needs a weight above 0"), PoolRuleError)
 	if doc.is_default and (doc.pool or doc.customer_group):

@@ -7,4 +7,5 @@
 - `rewards`: the monthly set-based computation from submitted Sales Orders and Invoices, one contract
   rewarded once, clawbacks.
 - `payout`: the reward's approval Workflow and its payment by Journal Entry.
+- `summary`: the reports Referral Reward Summary and My Shares and Rewards.
 """
