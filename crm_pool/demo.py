@@ -18,10 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import frappe
-from frappe.utils import add_days, getdate, nowdate
+from frappe.utils import add_days, add_months, getdate, nowdate
 
 from crm_pool.core import normalize
 from crm_pool.core.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
+
+EMPLOYEE = "Employee"  # ERPNext's role of every employee
 from crm_pool.setup.install import DEFAULT_POOL, make_default_pool
 
 DEMO_PASSWORD = "CrmPool!2026"
@@ -92,6 +94,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 	DemoUser(f"li.na@{EMAIL_DOMAIN}", "李娜", (SALES_USER,), "华南", "Female"),
 	DemoUser(f"liu.yang@{EMAIL_DOMAIN}", "刘洋", (SALES_USER,), "华北", "Male"),
 	DemoUser(f"chen.jing@{EMAIL_DOMAIN}", "陈静", (SALES_USER,), "西南", "Female"),
+	# 综合部: not in sales; shares customers she meets with the business lines (seed 000)
+	DemoUser(f"zhao.min@{EMAIL_DOMAIN}", "赵敏", (EMPLOYEE,), None, "Female"),
 )
 
 
@@ -136,6 +140,7 @@ def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
 		created = insert_missing_leads(leads, commit)
 		customers = convert_some_leads(random.Random(seed + 1), company)
 		invoices = make_invoices(random.Random(seed + 2), company)
+		shares = make_shares(random.Random(seed + 3), company)
 		if commit:
 			frappe.db.commit()
 	finally:
@@ -146,6 +151,7 @@ def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
 		"leads_total": frappe.db.count("Lead"),
 		"customers_created": customers,
 		"invoices_created": invoices,
+		"shares_created": shares,
 		"logins": [{"user": u.email, "name": u.full_name, "roles": list(u.roles)} for u in users],
 		"password": DEMO_PASSWORD,
 	}
@@ -276,7 +282,7 @@ def make_users(company: str) -> list[DemoUser]:
 				.insert(ignore_permissions=True)
 				.name
 			)
-		if not frappe.db.exists("Sales Person", {"employee": employee}):
+		if SALES_USER in user.roles and not frappe.db.exists("Sales Person", {"employee": employee}):
 			get_or_insert(
 				"Sales Person",
 				user.full_name,
@@ -464,9 +470,12 @@ def make_invoices(rng: random.Random, company: str) -> int:
 		order_by="name",
 	)
 	invoiced = set(frappe.get_all("Sales Invoice", filters={"docstatus": 1}, pluck="customer"))
+	shared = set(frappe.get_all("Customer Share", filters={"customer": ("is", "set")}, pluck="customer"))
 	today = getdate(nowdate())
 	created = 0
 	for customer in customers:
+		if customer.name in shared:
+			continue  # the sharing story's customers buy by Sales Order; drawn for the leads' only
 		plan = [rng.random() for _ in range(6)]  # drawn for every customer: stable across re-runs
 		if plan[0] >= 0.5 or customer.name in invoiced:
 			continue
@@ -493,11 +502,179 @@ def make_invoices(rng: random.Random, company: str) -> int:
 	return created
 
 
+# --- sharing (客户资源共享, seed 000): shares, their customers' orders, last month's rewards --------------
+
+# sharer, company, province, business line, business needed, estimated revenue (万元), stage, orders
+# last month. Stages: shared (left in the pool), accepted (assigned to the region's salesperson),
+# converted (a Customer). Orders: submitted Sales Orders of the line's service last month.
+DEMO_SHARES: tuple[tuple[str, str, str, str, str, float, str, int], ...] = (
+	(
+		"zhao.min",
+		"苏州恒远化工有限公司",
+		"江苏",
+		"危废处置",
+		"废酸、废有机溶剂处置，年产生约 300 吨",
+		40,
+		"converted",
+		2,
+	),
+	("zhao.min", "杭州博远制药有限公司", "浙江", "危废处置", "制药废液和过期药品处置", 35, "converted", 1),
+	("zhao.min", "东莞新锐电子有限公司", "广东", "检测", "车间环境检测、职业卫生检测", 12, "accepted", 0),
+	("zhao.min", "宁波海纳汽车配件有限公司", "浙江", "危废处置", "废切削液、含油废物", 20, "shared", 0),
+	("zhang.wei", "广州瑞丰精密制造有限公司", "广东", "危废处置", "电镀污泥处置", 30, "converted", 4),
+	("zhang.wei", "佛山金鼎机械有限公司", "广东", "危废处置", "废矿物油、废油漆桶", 25, "converted", 4),
+	("zhang.wei", "厦门联创食品有限公司", "福建", "危废处置", "实验室废液", 8, "converted", 3),
+	("li.na", "南京正泰装备有限公司", "江苏", "危废处置", "喷涂废物处置", 15, "shared", 0),
+	("liu.yang", "天津永盛生物医药有限公司", "天津", "检测", "废水检测、环评监测", 8, "converted", 1),
+)
+LINE_ITEMS = {line: code for code, line in SERVICE_LINES.items()}
+# who works each line (Sharing Settings: only they quote a shared customer for it)
+LINE_STAFF = {"危废处置": ("liu.yang", "chen.jing"), "检测": ("zhang.wei", "li.na")}
+
+
+def demo_email(key: str) -> str:
+	return f"{key}@{EMAIL_DOMAIN}"
+
+
+def make_shares(rng: random.Random, company: str) -> int:
+	"""The sharing story: 赵敏 of 综合部 and three salespeople share customers with other business lines
+	(one already a customer of ours: not rewardable); the manager approves most and the salesperson of
+	their region claims them, some became Customers with orders last month; last month's rewards are computed,
+	赵敏's submitted and approved, ready to pay. Shares are made by their sharers through the intake;
+	only what is missing is made."""
+	from erpnext.crm.doctype.lead.lead import make_customer
+	from frappe.model.workflow import apply_workflow
+
+	from crm_pool.pool.ownership import claim
+	from crm_pool.sharing import rewards
+	from crm_pool.sharing.model import CUSTOMER_SHARE, DRAFT, REWARD, SUBMITTED
+
+	make_sharing_settings(company)
+	manager = next(u.email for u in DEMO_USERS if SALES_MANAGER in u.roles)
+	region_user = {u.territory: u.email for u in DEMO_USERS if u.territory}
+	created = 0
+	with acting_as_owner() as act_as:
+		existing = frappe.get_all(
+			"Lead",
+			filters={"email_id": ("like", f"%@lead.{EMAIL_DOMAIN}")},
+			pluck="company_name",
+			order_by="email_id",
+			limit=1,
+		)
+		plan = [*DEMO_SHARES]
+		if existing:  # 赵敏 also shares a company we already serve: recorded, not rewardable
+			plan.append(("zhao.min", existing[0], "江苏", "危废处置", "危废处置咨询", 10, "shared", 0))
+		for sharer, company_name, province, line, need, estimate, stage, orders in plan:
+			if frappe.db.exists(CUSTOMER_SHARE, {"company_name": company_name}):
+				continue
+			act_as(demo_email(sharer))
+			share = frappe.get_doc(
+				{
+					"doctype": CUSTOMER_SHARE,
+					"company_name": company_name,
+					"territory": province,
+					"business_line": line,
+					"business_needed": need,
+					"estimated_revenue": estimate,
+					"contact_person": person_name(rng),
+					"mobile_no": mobile(rng),
+					"address": f"{province}{REGIONS[region_of(province)][province][0]}市工业园区 {rng.randint(1, 99)} 号",
+				}
+			).insert()
+			created += 1
+			if stage == "shared" or not share.pool_customer:
+				continue
+			act_as(manager)  # the manager approves the new customer (审核) ...
+			pc = frappe.get_doc("Pool Customer", share.pool_customer)
+			if pc.review_status == "Pending":
+				apply_workflow(pc, "Approve")
+			salesperson = region_user.get(region_of(province)) or region_user["华东"]
+			act_as(salesperson)  # ... and the region's salesperson claims it (领取)
+			claim(share.pool_customer, salesperson)
+			if stage != "converted":
+				continue
+			owner = frappe.db.get_value("Pool Customer", share.pool_customer, "owned_by")
+			act_as(owner)
+			customer = make_customer(share.lead)
+			customer.customer_group = customer.customer_group or frappe.db.get_value(
+				"Customer Group", {"is_group": 0}
+			)
+			customer.flags.ignore_permissions = True
+			customer.insert()
+			for k in range(orders):
+				make_order(company, customer.name, LINE_ITEMS[line], rng, k)
+	last_month = add_months(getdate(nowdate()).replace(day=1), -1)
+	if created:
+		rewards.compute(last_month, add_days(getdate(nowdate()).replace(day=1), -1), company=company)
+		zhao = frappe.db.get_value(
+			REWARD, {"sharer": demo_email("zhao.min"), "period_start": last_month, "workflow_state": DRAFT}
+		)
+		if zhao:
+			with acting_as_owner() as act_as:
+				act_as(manager)
+				doc = frappe.get_doc(REWARD, zhao)
+				apply_workflow(doc, "Submit")
+				doc = frappe.get_doc(REWARD, zhao)
+				if doc.workflow_state == SUBMITTED:
+					act_as(manager)
+					apply_workflow(doc, "Approve")
+	return created
+
+
+def region_of(province: str) -> str:
+	return next(region for region, provinces in REGIONS.items() if province in provinces)
+
+
+def make_order(company: str, customer: str, item_code: str, rng: random.Random, k: int) -> None:
+	"""A submitted Sales Order of the service last month."""
+	low, high = SERVICES[item_code][1]
+	date = add_days(add_months(getdate(nowdate()).replace(day=1), -1), 2 + 6 * k % 26)
+	order = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"company": company,
+			"customer": customer,
+			"currency": "CNY",
+			"transaction_date": date,
+			"delivery_date": add_days(date, 30),
+			"items": [{"item_code": item_code, "qty": 1, "rate": round(rng.uniform(low, high), -2)}],
+		}
+	)
+	order.flags.ignore_permissions = True
+	order.insert()
+	order.submit()
+
+
+def make_sharing_settings(company: str) -> None:
+	"""Rewards are paid from 市场费用 (an expense account) to the employee's payable account; each line's
+	staff listed. Left alone when already set."""
+	settings = frappe.get_single("Sharing Settings")
+	if settings.company:
+		return
+	expense = frappe.db.get_value(
+		"Account",
+		{"company": company, "root_type": "Expense", "is_group": 0, "account_name": ("like", "%Marketing%")},
+	) or frappe.db.get_value("Account", {"company": company, "root_type": "Expense", "is_group": 0})
+	settings.update(
+		{
+			"company": company,
+			"reward_expense_account": expense,
+			"payout_account": frappe.get_cached_value("Company", company, "default_payable_account"),
+			"cost_center": frappe.get_cached_value("Company", company, "cost_center"),
+		}
+	)
+	for line, staff in LINE_STAFF.items():
+		for key in staff:
+			settings.append("line_staff", {"business_line": line, "user": demo_email(key)})
+	settings.save(ignore_permissions=True)
+
+
 def format_summary(summary: dict) -> str:
 	lines = [
 		f"公司 company: {summary['company']}",
 		f"线索 leads: {summary['leads_total']} (new {summary['leads_created']}), "
-		f"客户 customers new {summary['customers_created']}, 发票 invoices new {summary['invoices_created']}",
+		f"客户 customers new {summary['customers_created']}, 发票 invoices new {summary['invoices_created']}, "
+		f"共享 shares new {summary.get('shares_created', 0)}",
 		"登录 logins (password for all: " + summary["password"] + "):",
 	]
 	lines += [f"  {u['user']:<34} {u['name']:<6} {', '.join(u['roles'])}" for u in summary["logins"]]

@@ -64,7 +64,9 @@ def test_make_demo_builds_the_organisation_and_is_idempotent():
 		assert set(user.roles) <= set(frappe.get_roles(user.email))
 		check_password(user.email, demo.DEMO_PASSWORD)  # raises if the password is wrong
 		employee = frappe.db.get_value("Employee", {"user_id": user.email})
-		assert frappe.db.exists("Sales Person", {"employee": employee})
+		assert employee
+		# the sales team has Sales Persons; 赵敏 of 综合部 shares customers but does not sell
+		assert bool(frappe.db.exists("Sales Person", {"employee": employee})) == ("Sales User" in user.roles)
 	assert frappe.db.get_value("Territory", "江苏", "parent_territory") == "华东"
 	assert frappe.db.exists("Customer Group", "化工")
 	invoices = frappe.get_all("Sales Invoice", filters={"docstatus": 1}, fields=["currency", "grand_total"])
@@ -72,7 +74,22 @@ def test_make_demo_builds_the_organisation_and_is_idempotent():
 	converted = frappe.get_all("Customer", filters={"lead_name": ("is", "set")}, pluck="account_manager")
 	assert converted and all(converted)
 
+	# the sharing story: shares of every stage, one not rewardable, last month's rewards, one approved
+	assert summary["shares_created"] == len(demo.DEMO_SHARES) + 1
+	statuses = frappe.get_all("Customer Share", pluck="status")
+	assert {"Shared", "Accepted", "Converted", "Not Rewardable"} <= set(statuses)
+	zhao = frappe.get_all(
+		"Referral Reward",
+		filters={"sharer": f"zhao.min@{demo.EMAIL_DOMAIN}"},
+		fields=["workflow_state", "net_amount"],
+	)
+	assert [(r.workflow_state, r.net_amount) for r in zhao] == [("Approved", 500)]  # 75 万元 estimated
+	assert frappe.get_all(
+		"Referral Reward", filters={"sharer": f"zhang.wei@{demo.EMAIL_DOMAIN}"}, pluck="net_amount"
+	) == [500]
+
 	again = demo.make_demo(seed=11, count=25, commit=False)
 	assert (again["leads_created"], again["customers_created"], again["invoices_created"]) == (0, 0, 0)
+	assert again["shares_created"] == 0
 	more = demo.make_demo(seed=11, count=30, commit=False)
 	assert more["leads_created"] == 5
