@@ -306,16 +306,16 @@ def company() -> str:
 	return frappe.defaults.get_global_default("company") or frappe.db.get_value("Company", {}, "name")
 
 
-def make_item() -> str:
-	"""A non-stock service item."""
-	group = frappe.db.get_value("Item Group", {"is_group": 0}, "name") or "All Item Groups"
+def make_item(group: str | None = None, item_name: str = "检测服务") -> str:
+	"""A non-stock service item (of `group`, else of some leaf Item Group)."""
+	group = group or frappe.db.get_value("Item Group", {"is_group": 0}, "name") or "All Item Groups"
 	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
 	return (
 		frappe.get_doc(
 			{
 				"doctype": "Item",
 				"item_code": unique("RECYCLE-TEST-"),
-				"item_name": "检测服务",
+				"item_name": item_name,
 				"item_group": group,
 				"stock_uom": uom,
 				"is_stock_item": 0,
@@ -788,22 +788,7 @@ def make_business_line(name: str | None = None, parent: str | None = None) -> st
 def line_item(line: str) -> str:
 	"""A service item of the business line (in a leaf group within its subtree)."""
 	group = frappe.db.get_value("Item Group", {"parent_item_group": line, "is_group": 0}, "name") or line
-	uom = "Nos" if frappe.db.exists("UOM", "Nos") else frappe.db.get_value("UOM", {}, "name")
-	return (
-		frappe.get_doc(
-			{
-				"doctype": "Item",
-				"item_code": unique("SHARE-TEST-"),
-				"item_name": "业务线服务",
-				"item_group": group,
-				"stock_uom": uom,
-				"is_stock_item": 0,
-				"include_item_in_manufacturing": 0,
-			}
-		)
-		.insert(ignore_permissions=True)
-		.name
-	)
+	return make_item(group, "业务线服务")
 
 
 def region_pool(members: list[str] | tuple = (), **rules) -> frappe._dict:

@@ -265,18 +265,12 @@ def documents_of(rule, params: dict, sharers, kind: str, of_customer: dict) -> l
 		as_dict=True,
 	)
 	return [
-		Counted(
-			kind=kind,
-			doctype=doctype,
-			name=r.name,
-			sharer=share.sharer,
-			customer=r.customer,
-			share=share.name,
-			share_created=share.creation,
-			rule=rule.name,
-			business_line=rule.business_line,
-			posting_date=r.posting_date,
-			amount=reward_rules.money(r.amount),
+		counted(
+			kind,
+			doctype,
+			frappe._dict(r, sharer=share.sharer, share=share.name, share_created=share.creation),
+			rule,
+			reward_rules.money(r.amount),
 		)
 		for r in result
 		for share in of_customer.get(r.customer, ())
