@@ -36,12 +36,11 @@ def test_the_seed_rules_and_lines_ship_with_the_app(seed):
 
 
 def test_a_managers_change_to_a_seed_rule_survives_the_next_migrate(seed):
-	from crm_pool.setup.install import setup_service
-
 	rule = frappe.get_doc("Referral Reward Rule", TESTING)
 	rule.tiers[0].reward_amount = 600
 	rule.save(ignore_permissions=True)
-	setup_service()  # what every migrate runs (after_migrate)
+	rules.ensure_business_lines()  # what every migrate runs for sharing (setup.install.setup_service)
+	rules.ensure_seed_rules()
 	assert frappe.db.get_value("Referral Reward Tier", rule.tiers[0].name, "reward_amount") == 600
 	frappe.delete_doc("Referral Reward Rule", TESTING, ignore_permissions=True, force=True)
 	assert rules.ensure_seed_rules() == [TESTING]  # a missing seed rule comes back as written
