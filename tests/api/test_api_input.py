@@ -8,6 +8,7 @@ import frappe
 import pytest
 
 from crm_pool.api import allocation as allocation_api
+from crm_pool.api import grading as grading_api
 from crm_pool.api import pool as pool_api
 from crm_pool.api import sharing as sharing_api
 from crm_pool.api import transfer as transfer_api
@@ -94,7 +95,7 @@ def state(desk) -> tuple:
 	return (
 		frappe.db.count("Pool Log"),
 		frappe.db.sql(
-			"""SELECT name, status, owned_by, lock_reason, modified FROM `tabPool Customer`
+			"""SELECT name, status, owned_by, lock_reason, exclusive_manager, modified FROM `tabPool Customer`
 			WHERE name IN %s ORDER BY name""",
 			(pcs,),
 		),
@@ -103,6 +104,8 @@ def state(desk) -> tuple:
 		frappe.db.count("Pool Customer Collaborator"),
 		frappe.db.count("Customer Share"),
 		frappe.db.count("Lead"),
+		frappe.db.count("Return Visit"),
+		frappe.db.count("Customer Grade Log"),
 	)
 
 
@@ -263,6 +266,28 @@ BAD = [
 		{"conflict": "OC-NO-SUCH", "resolution": "Keep Owner", "note": HUGE},
 	),
 	(M, "api.transfer.resolve_conflict", {"conflict": "OC-NO-SUCH"}),
+	# grading: exclusive managers, return visits, regrade
+	(S, "api.grading.assign_exclusive_manager", {"pool_customer": "{own}", "user": "{sales}"}),
+	(M, "api.grading.assign_exclusive_manager", {}),
+	(M, "api.grading.assign_exclusive_manager", {"pool_customer": "PC-NO-SUCH", "user": "{sales}"}),
+	(M, "api.grading.assign_exclusive_manager", {"pool_customer": "{own}", "user": "nobody@nowhere.invalid"}),
+	(M, "api.grading.assign_exclusive_manager", {"pool_customer": ["{own}"], "user": "{sales}"}),
+	(
+		M,
+		"api.grading.assign_exclusive_manager",
+		{"pool_customer": "{own}", "user": "{sales}", "reason": HUGE},
+	),
+	(S, "api.grading.complete_visit", {}),
+	(S, "api.grading.complete_visit", {"visit": "RV-NO-SUCH"}),
+	(S, "api.grading.complete_visit", {"visit": "RV-NO-SUCH", "status": "Maybe"}),
+	(S, "api.grading.complete_visit", {"visit": "RV-NO-SUCH", "satisfaction": 9}),
+	(S, "api.grading.complete_visit", {"visit": "RV-NO-SUCH", "channel": "Pigeon"}),
+	(S, "api.grading.complete_visit", {"visit": "RV-NO-SUCH", "satisfaction": "high"}),
+	(S, "api.grading.plan_visits_now", {}),
+	(S, "api.grading.regrade", {}),
+	(S, "api.grading.last_run", {"rule": "NO-SUCH"}),
+	(M, "api.grading.last_run", {}),
+	(M, "api.grading.last_run", {"rule": ["x"]}),
 	# sharing: payout
 	(S, "api.sharing.make_journal_entry", {}),
 	(S, "api.sharing.make_journal_entry", {"reward": ["RR-NO-SUCH"]}),
@@ -326,7 +351,7 @@ def test_a_bad_argument_is_a_translated_4xx_that_writes_nothing(web_server, desk
 	assert state(desk) == before
 
 
-API_MODULES = (pool_api, allocation_api, transfer_api, sharing_api)
+API_MODULES = (pool_api, allocation_api, transfer_api, grading_api, sharing_api)
 
 
 def test_every_whitelisted_method_is_in_the_table():
