@@ -30,6 +30,21 @@ def test_app_is_installed_with_its_module_role_and_workspace():
 	assert POOL_MANAGER in frappe.get_roles("Administrator")
 
 
+def test_each_source_text_has_one_zh_translation_per_context():
+	"""Two helpers translating one string differently: the later silently wins (推荐奖励 vs 共享客户奖励)."""
+	import csv
+	from collections import defaultdict
+
+	path = frappe.get_app_path("crm_pool", "translations", "zh.csv")
+	with open(path, encoding="utf-8") as f:
+		rows = [row for row in csv.reader(f) if row]
+	seen = defaultdict(set)
+	for row in rows:
+		seen[(row[0], row[2] if len(row) > 2 else "")].add(row[1])
+	assert len(rows) > 500
+	assert {key: zh for key, zh in seen.items() if len(zh) > 1} == {}
+
+
 def test_zh_translations_load():
 	frappe.local.lang = "zh"
 	frappe.translate.clear_cache()
