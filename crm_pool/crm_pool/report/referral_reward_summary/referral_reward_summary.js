@@ -6,6 +6,14 @@ frappe.query_reports["Referral Reward Summary"] = {
 		{ fieldname: "to_month", label: __("To Month"), fieldtype: "Date", default: frappe.datetime.get_today() },
 		{ fieldname: "business_line", label: __("Business Line"), fieldtype: "Link", options: "Item Group" },
 		{ fieldname: "sharer", label: __("Sharer"), fieldtype: "Link", options: "User" },
-		{ fieldname: "state", label: __("State"), fieldtype: "Select", options: ["", "Draft", "Submitted", "Approved", "Paid"] },
+		{
+			fieldname: "state",
+			label: __("Reward State"),
+			fieldtype: "Select",
+			options: [
+				{ value: "", label: "" },
+				...["Draft", "Submitted", "Approved", "Paid"].map((s) => ({ value: s, label: __(s) })),
+			],
+		},
 	],
 };
