@@ -646,15 +646,20 @@ def make_order(company: str, customer: str, item_code: str, rng: random.Random, 
 
 
 def make_sharing_settings(company: str) -> None:
-	"""Rewards are paid from 市场费用 (an expense account) to the employee's payable account; each line's
-	staff listed. Left alone when already set."""
+	"""Rewards are booked to 销售佣金 (sales commission, an expense account) against the employee's
+	payable account; each line's staff listed. Left alone when already set."""
 	settings = frappe.get_single("Sharing Settings")
 	if settings.company:
 		return
-	expense = frappe.db.get_value(
-		"Account",
-		{"company": company, "root_type": "Expense", "is_group": 0, "account_name": ("like", "%Marketing%")},
-	) or frappe.db.get_value("Account", {"company": company, "root_type": "Expense", "is_group": 0})
+	leaves = {"company": company, "root_type": "Expense", "is_group": 0}
+	expense = next(
+		(
+			account
+			for name in ("销售佣金", "Commission on Sales", "市场营销费用", "Marketing Expenses")
+			if (account := frappe.db.get_value("Account", {**leaves, "account_name": name}))
+		),
+		None,
+	) or frappe.db.get_value("Account", leaves)
 	settings.update(
 		{
 			"company": company,
