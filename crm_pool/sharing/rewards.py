@@ -142,7 +142,10 @@ def compute(period_start, period_end, *, sharers=None, company=None, progress=No
 
 
 def compute_company(start: date, end: date, company: str, rules, all_rules, sharers) -> dict:
-	"""One company's pass of `compute`."""
+	"""One company's pass of `compute`. One pass per company at a time: the company's row is locked to
+	the end of the transaction, so a second run (the scheduler's and a manager's "compute now" at
+	once) waits, then replaces the first one's drafts instead of colliding on the contracts' keys."""
+	frappe.db.sql("SELECT name FROM `tabCompany` WHERE name = %s FOR UPDATE", company)  # the lock
 	frozen = frozen_sharers(start, end, company, sharers)
 	delete_drafts(start, end, company, sharers)
 	params = {

@@ -24,6 +24,7 @@ from crm_pool.sharing.model import (
 	contract_key,
 )
 from crm_pool.sharing.rules import TESTING, WASTE
+from tests.conftest import at_once, real_commit
 from tests.factories import (
 	call_whitelisted,
 	credit_note,
@@ -31,6 +32,7 @@ from tests.factories import (
 	line_order,
 	make_converted_share,
 	new_user,
+	purge,
 	shared_customer,
 )
 
@@ -305,3 +307,37 @@ def test_a_customer_shared_twice_counts_for_the_earliest_share(sharer):
 	assert (mine.reward_amount, mine.contracts) == (500, 11)
 	assert {line.customer_share for line in mine.lines} == {first}
 	assert summary["rewards"] >= 1
+
+
+def test_two_computations_at_once_write_one_reward(site):
+	"""The monthly job and a manager's "compute now" at the same moment: one waits for the other and
+	the sharer gets one draft with its contracts counted once (no duplicate-key failure)."""
+	sharer = new_user("Employee")
+	customer = shared_customer()
+	share = make_converted_share(sharer, customer, TESTING)
+	names = orders(customer, TESTING, 11)
+	real_commit()
+	start, end = month()
+	try:
+		results = at_once([("Administrator", lambda: rewards.compute(start, end, sharers=[sharer]))] * 2)
+		assert results == ["ok", "ok"], results
+		frappe.db.rollback()
+		made = frappe.get_all(REWARD, filters={"sharer": sharer}, pluck="name")
+		assert len(made) == 1, made
+		assert frappe.db.count(REWARD_LINE, {"parent": made[0], "kind": CONTRACT}) == 11
+	finally:
+		frappe.db.rollback()
+		frappe.db.delete(
+			REWARD_LINE, {"parent": ("in", frappe.get_all(REWARD, {"sharer": sharer}, pluck="name") or [""])}
+		)
+		frappe.db.delete(REWARD, {"sharer": sharer})
+		for name in names:
+			frappe.get_doc("Sales Order", name).cancel()
+			frappe.delete_doc("Sales Order", name, force=True, ignore_permissions=True)
+		frappe.db.delete("Customer Share", {"name": share})
+		pool = frappe.db.get_value("Pool Customer", {"customer": customer}, "pool")
+		purge(pool, [])
+		frappe.delete_doc("Customer", customer, force=True, ignore_permissions=True)
+		frappe.delete_doc("Customer Pool", pool, force=True, ignore_permissions=True)
+		frappe.delete_doc("User", sharer, force=True, ignore_permissions=True)
+		real_commit()
