@@ -345,22 +345,7 @@ def make_opportunity(party_type: str, party: str, status: str = "Open", owner: s
 
 
 def make_quotation(party_type: str, party: str) -> str:
-	return (
-		frappe.get_doc(
-			{
-				"doctype": "Quotation",
-				"quotation_to": party_type,
-				"party_name": party,
-				"company": company(),
-				"transaction_date": nowdate(),
-				"valid_till": add_days(nowdate(), 30),
-				"currency": "CNY",
-				"items": [{"item_code": make_item(), "qty": 1, "rate": 1000}],
-			}
-		)
-		.insert(ignore_permissions=True)
-		.name
-	)
+	return line_quotation(party_type, party, make_item()).insert(ignore_permissions=True).name
 
 
 def submit_sales_invoice(customer: str) -> str:

@@ -185,12 +185,11 @@ def _lines(doc) -> list[tuple]:
 
 def check_decider(doc, old: str | None) -> None:
 	"""Approve or Reject: a submitted reward, by a Sales Manager or Pool Manager who is not its sharer."""
-	user = frappe.session.user
-	workflow.check_decider(
-		frappe._dict(requester=doc.sharer, owner=doc.sharer),
+	_check_actor(
+		doc,
 		old,
 		SUBMITTED,
-		user == "Administrator" or bool(set(frappe.get_roles(user)) & set(DECIDER_ROLES)),
+		DECIDER_ROLES,
 		not_pending=_("Only a submitted referral reward can be approved or rejected"),
 		own=_("You cannot approve or reject your own referral reward"),
 		not_allowed=_("Only a Sales Manager or Pool Manager may approve referral rewards"),
@@ -199,15 +198,26 @@ def check_decider(doc, old: str | None) -> None:
 
 def check_payer(doc, old: str | None) -> None:
 	"""Pay: an approved reward, by accounts staff or a Sales Manager who is not its sharer."""
+	_check_actor(
+		doc,
+		old,
+		APPROVED,
+		PAYER_ROLES,
+		not_pending=_("Only an approved referral reward can be paid"),
+		own=_("You cannot pay your own referral reward"),
+		not_allowed=_("Only accounts staff or a Sales Manager may pay referral rewards"),
+	)
+
+
+def _check_actor(doc, old: str | None, pending: str, roles: tuple[str, ...], **messages: str) -> None:
+	"""The Workflow's decider check (core.workflow.check_decider) with the sharer as the requester."""
 	user = frappe.session.user
 	workflow.check_decider(
 		frappe._dict(requester=doc.sharer, owner=doc.sharer),
 		old,
-		APPROVED,
-		user == "Administrator" or bool(set(frappe.get_roles(user)) & set(PAYER_ROLES)),
-		not_pending=_("Only an approved referral reward can be paid"),
-		own=_("You cannot pay your own referral reward"),
-		not_allowed=_("Only accounts staff or a Sales Manager may pay referral rewards"),
+		pending,
+		user == "Administrator" or bool(set(frappe.get_roles(user)) & set(roles)),
+		**messages,
 	)
 
 
