@@ -214,6 +214,7 @@ permission_query_conditions = {
 	"Return Visit": "crm_pool.grading.visits.return_visit_query",
 	"Issue": "crm_pool.grading.complaints.issue_query",
 	"Referral Reward": "crm_pool.sharing.payout.reward_query",  # sharing: the sharer, managers, accounts
+	"Referral Reward Line": "crm_pool.sharing.payout.reward_line_query",  # its evidence read on its own
 	"Customer Share": "crm_pool.sharing.shares.share_query",  # sharing: sharer, managers, owner
 }
 has_permission = {

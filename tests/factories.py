@@ -720,7 +720,11 @@ def make_reward(
 			"lines": lines,
 		}
 	)
-	return doc.insert(ignore_permissions=True)
+	frappe.flags.computing_referral_rewards = True  # as the computation writes it (not by hand)
+	try:
+		return doc.insert(ignore_permissions=True)
+	finally:
+		frappe.flags.computing_referral_rewards = False
 
 
 # --- sharing: customer shares (共享客户) -------------------------------------------------------------

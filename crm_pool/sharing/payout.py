@@ -159,9 +159,17 @@ def validate(doc) -> None:
 
 
 def check_lines(doc, before, old: str | None) -> None:
-	"""The evidence lines are frozen outside Draft; the sharer changes neither content nor lines of
-	their own reward (a manager who is the sharer included)."""
+	"""A reward's content and evidence lines are what the computation found in the documents: nobody
+	makes or edits them by hand (a manager included: a hand-made amount would have no evidence); a
+	wrong draft is computed again (`compute_rewards`) after its documents or rules are put right.
+	Outside Draft even the computation leaves them alone."""
 	if not before:
+		if not frappe.flags.get(COMPUTING):
+			frappe.throw(
+				_("Referral rewards are computed from the documents (compute_rewards), not made by hand"),
+				PoolRuleError,
+				title=_("Not Allowed"),
+			)
 		return
 	changed = workflow.changed_fields(doc, before, CONTENT_FIELDS)
 	if _lines(doc) != _lines(before):
@@ -175,8 +183,16 @@ def check_lines(doc, before, old: str | None) -> None:
 		)
 	if frappe.flags.get(COMPUTING):
 		return
-	if frappe.session.user == doc.sharer or frappe.session.user == before.sharer:
+	if frappe.session.user in (doc.sharer, before.sharer):
 		frappe.throw(_("You cannot change your own referral reward"), SelfApprovalError)
+	frappe.throw(
+		_(
+			"A referral reward's amounts and evidence are computed from the documents: put the orders,"
+			" invoices or rules right and compute the month again"
+		),
+		PoolRuleError,
+		title=_("Not Allowed"),
+	)
 
 
 def _lines(doc) -> list[tuple]:
@@ -454,6 +470,18 @@ def reward_query(user: str | None = None) -> str:
 	if reads_every_reward(user):
 		return ""
 	return f"`tab{REWARD}`.`sharer` = {frappe.db.escape(user)}"
+
+
+def reward_line_query(user: str | None = None) -> str:
+	"""List condition of the evidence lines read on their own (frappe.client.get_list with a parent
+	doctype checks only that the user may read some reward): the lines of the rewards they may read."""
+	user = user or frappe.session.user
+	if reads_every_reward(user):
+		return ""
+	return (
+		f"`tab{REWARD_LINE}`.`parent` IN (SELECT r.name FROM `tab{REWARD}` r"
+		f" WHERE r.sharer = {frappe.db.escape(user)})"
+	)
 
 
 def has_reward_permission(doc, ptype: str | None = None, user: str | None = None, debug=False):

@@ -12,7 +12,7 @@ from frappe.model.workflow import apply_workflow
 from frappe.utils import flt
 
 from crm_pool.core.errors import AuditedPathError, PoolRuleError, SelfApprovalError
-from crm_pool.sharing.model import APPROVED, CONVERTED, DRAFT, PAID, REWARD, REWARDED, SUBMITTED
+from crm_pool.sharing.model import APPROVED, CONVERTED, DRAFT, PAID, REWARD, REWARD_LINE, REWARDED, SUBMITTED
 from tests.factories import (
 	call_whitelisted,
 	make_employee,
@@ -236,7 +236,7 @@ def test_an_accountants_journal_entry_pays_the_reward_when_submitted(team):
 
 @pytest.mark.parametrize(
 	"path",
-	["get_list", "get_doc", "rest"],
+	["get_list", "get_doc", "rest", "lines"],
 )
 def test_only_the_sharer_managers_and_accounts_read_a_reward(team, path):
 	mine = make_reward(team.sharer, 700, employee=team.employee)
@@ -247,6 +247,15 @@ def test_only_the_sharer_managers_and_accounts_read_a_reward(team, path):
 		try:
 			if path == "get_list":
 				return name in frappe.get_list(REWARD, pluck="name", limit_page_length=0)
+			if path == "lines":  # the evidence read on its own, as a child doctype's list
+				rows = call_whitelisted(
+					"frappe.client.get_list",
+					doctype=REWARD_LINE,
+					parent=REWARD,
+					fields=["parent"],
+					limit_page_length=0,
+				)
+				return name in {row["parent"] for row in rows}
 			if path == "get_doc":
 				try:
 					return frappe.get_doc(REWARD, name).has_permission("read")
@@ -287,12 +296,27 @@ def test_a_manager_does_not_edit_their_own_draft_but_the_computation_may(team):
 		frappe.flags.computing_referral_rewards = False
 		frappe.set_user("Administrator")
 	assert flt(frappe.db.get_value(REWARD, doc.name, "net_amount")) == 6000
-	frappe.set_user(team.manager)  # another manager may correct a draft
+	frappe.set_user(team.manager)  # another manager does not correct it by hand either: no evidence
 	other = frappe.get_doc(REWARD, doc.name)
 	other.reward_amount = other.net_amount = 650
+	with pytest.raises(PoolRuleError, match="computed from the documents"):
+		other.save()
+	other = frappe.get_doc(REWARD, doc.name)
+	other.remarks = "已核对"  # a remark is not content
 	other.save()
+	with pytest.raises(PoolRuleError, match="not made by hand"):  # nor makes one
+		frappe.get_doc(
+			{
+				"doctype": REWARD,
+				"sharer": team.sharer,
+				"company": other.company,
+				"period_start": other.period_start,
+				"period_end": other.period_end,
+				"net_amount": 99999,
+			}
+		).insert()
 	frappe.set_user("Administrator")
-	assert flt(frappe.db.get_value(REWARD, doc.name, "net_amount")) == 650
+	assert flt(frappe.db.get_value(REWARD, doc.name, "net_amount")) == 6000
 
 
 def test_an_approved_reward_saved_from_the_form_keeps_its_content(team):
