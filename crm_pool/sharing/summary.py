@@ -11,6 +11,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 from frappe.utils import add_months, flt, get_first_day, getdate
+from frappe.utils.nestedset import get_descendants_of
 
 from crm_pool.core.errors import InvalidArgument
 from crm_pool.sharing.model import (
@@ -37,12 +38,9 @@ def _line_names(business_line: str | None) -> list[str] | None:
 	"""The business line and every Item Group under it (a line is a subtree)."""
 	if not business_line:
 		return None
-	bounds = frappe.db.get_value("Item Group", business_line, ["lft", "rgt"], as_dict=True)
-	if not bounds:
+	if not frappe.db.exists("Item Group", business_line):
 		frappe.throw(_("Business line {0} does not exist").format(business_line), InvalidArgument)
-	return frappe.get_all(
-		"Item Group", filters={"lft": (">=", bounds.lft), "rgt": ("<=", bounds.rgt)}, pluck="name"
-	)
+	return [business_line, *get_descendants_of("Item Group", business_line, ignore_permissions=True)]
 
 
 # --- Referral Reward Summary -----------------------------------------------------------------------
