@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import frappe
 import frappe.core.doctype.user.user as user_module
-from frappe.utils import add_days, add_months, getdate, now_datetime, nowdate
+from frappe.utils import add_days, add_months, date_diff, getdate, now_datetime, nowdate
 
 from crm_pool.bulk_demo import insert_pool_customers
 from crm_pool.core.status import OWNED
@@ -517,8 +517,17 @@ def ensure_fiscal_year(date) -> None:
 	).insert(ignore_permissions=True)
 
 
-def invoice(customer: str, amount: float, days_ago: int = 0, *, submit: bool = True, qty: int = 1) -> str:
-	"""A submitted Sales Invoice of `customer` for `amount` (no taxes), posted `days_ago` days ago."""
+def invoice(
+	customer: str,
+	amount: float,
+	days_ago: int = 0,
+	*,
+	submit: bool = True,
+	qty: int = 1,
+	item_code: str | None = None,
+) -> str:
+	"""A submitted Sales Invoice of `customer` for `amount` (no taxes) of `item_code` (else the test
+	item), posted `days_ago` days ago."""
 	posting = add_days(nowdate(), -days_ago)
 	ensure_fiscal_year(posting)
 	doc = frappe.get_doc(
@@ -530,7 +539,7 @@ def invoice(customer: str, amount: float, days_ago: int = 0, *, submit: bool = T
 			"set_posting_time": 1,
 			"posting_date": posting,
 			"due_date": add_days(posting, 30),
-			"items": [{"item_code": item(), "qty": qty, "rate": amount / qty}],
+			"items": [{"item_code": item_code or item(), "qty": qty, "rate": amount / qty}],
 		}
 	)
 	doc.insert(ignore_permissions=True)
@@ -938,19 +947,5 @@ def line_order(
 def line_invoice(customer: str, business_line: str, amount: float, on=None, qty: int = 1) -> str:
 	"""A submitted Sales Invoice of `customer` for `qty` units of an item of `business_line` worth
 	`amount` in all, posted `on`."""
-	on = getdate(on or nowdate())
-	ensure_fiscal_year(on)
-	doc = frappe.get_doc(
-		{
-			"doctype": "Sales Invoice",
-			"company": company(),
-			"customer": customer,
-			"currency": "CNY",
-			"set_posting_time": 1,
-			"posting_date": on,
-			"due_date": add_days(on, 30),
-			"items": [{"item_code": line_service(business_line), "qty": qty, "rate": amount / qty}],
-		}
-	).insert(ignore_permissions=True)
-	doc.submit()
-	return doc.name
+	days_ago = date_diff(nowdate(), getdate(on or nowdate()))
+	return invoice(customer, amount, days_ago, qty=qty, item_code=line_service(business_line))
