@@ -120,13 +120,23 @@ def test_sales_user_claims_from_the_pool_board(web_server, browser, board):
 	)
 	row = button.find_element(By.XPATH, "./ancestor::div[contains(@class,'list-row-container')]")
 	assert "公海中" in row.text and board.customer_name in row.text
+	# the board shows the contact masked, never in full
+	assert "139****4321" in row.text
 	assert "13987654321" not in browser.find_element(By.CSS_SELECTOR, ".layout-main-section").text
 	assert button.text.strip() == "领取"
-	button.click()
-	wait.until(lambda d: frappe_value(board.pc, "owned_by") == board.user)
 	shots = os.environ.get("CRM_POOL_SCREENSHOTS")
 	if shots:
 		browser.save_screenshot(os.path.join(shots, "pool-board.png"))
+	button.click()
+	wait.until(lambda d: frappe_value(board.pc, "owned_by") == board.user)
+
+	# and finds it under "mine": the board filtered on the customers the user owns
+	browser.get(f"{web_server}/app/pool-customer?owned_by={urllib.parse.quote(board.user)}")
+	wait_for_list(wait, "Pool Customer", 1)
+	mine = browser.find_element(By.CSS_SELECTOR, ".layout-main-section").text
+	assert board.customer_name in mine and "已领取" in mine
+	if shots:
+		browser.save_screenshot(os.path.join(shots, "my-customers.png"))
 
 
 def frappe_value(pc: str, field: str):
