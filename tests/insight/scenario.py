@@ -27,9 +27,10 @@ def build(make_user) -> frappe._dict:
 	- a claims pc1 (then releases it) and pc2 (2 h to the first follow-up, 2 follow-ups, converted);
 	  a is assigned pc3 (recycled) and pc4 (3 h to the first follow-up, 1 follow-up);
 	- b is assigned pc5 (converted); c claims pc6 in Q.
-	a: claims 2, allocations 2, releases 1, recycles 1, conversions 1 (25%), median 2.5 h, cadence 45
-	(3 follow-ups over 2 customer-months of at least a day each: 3 ÷ (2/30)); b: 1 allocation, 1
-	conversion (100%)."""
+	A conversion closes the owner's ToDo on the Lead: a follow-up then (pool.followup.on_todo).
+	a: claims 2, allocations 2, releases 1, recycles 1, conversions 1 (25%), median 2.5 h, cadence 60
+	(4 follow-ups over 2 customer-months of at least a day each: 4 ÷ (2/30)); b: 1 allocation, 1
+	conversion (100%), median 0 h, cadence 30."""
 	s = frappe._dict(
 		a=make_user("Sales User"),
 		b=make_user("Sales User"),

@@ -14,8 +14,8 @@ def s(make_user) -> frappe._dict:
 	return scenario.build(make_user)
 
 
-def run(user: str, **filters) -> list[dict]:
-	columns, data, _message = as_user(user, history.execute, filters)
+def run(viewer: str, **filters) -> list[dict]:
+	columns, data, _message = as_user(viewer, history.execute, filters)
 	assert [c["fieldname"] for c in columns] == [
 		"at",
 		"action",
