@@ -20,7 +20,8 @@ first_followup_at and followups_since_claim are kept by `crm_pool.pool.followup.
 
 Who sees whom (`people_in_scope`): System Manager, Pool Manager (and Administrator) every salesperson;
 a Sales Manager the members of the pools they administer (admin rows of Customer Pool Member) and
-themselves, counting only those pools' customers; anyone else (a sales user) their own row only.
+themselves, counting only those pools' customers (administering none: their own row); anyone else
+(a sales user) their own row only.
 
 Reads: one GROUP BY over the Pool Log window for the five counts (a covering index on `at`,
 `add_indexes`), one GROUP BY over the Pool Customers got in the window for the cadence, and one
@@ -129,10 +130,10 @@ def people_in_scope(user: str) -> tuple[list[str] | None, list[str] | None]:
 	where = scope(user, "Pool Customer")
 	if where == ALL:
 		return None, None
-	if where == TEAM:
-		pools = administered_pools(user)
+	pools = administered_pools(user) if where == TEAM else []
+	if pools:
 		return sorted({user, *pool_members(pools)}), pools
-	return [user], None
+	return [user], None  # a sales user, or a Sales Manager administering no pool: their own row
 
 
 def _conditions(
@@ -235,7 +236,7 @@ def rate(part: float, whole: float, precision: int = 1) -> float | None:
 
 def performance(filters: dict, user: str | None = None) -> tuple[list[dict], dict | None]:
 	"""(rows by salesperson, totals row or None) of the report for `user` (default: the session user)."""
-	user = user or frappe.session.user
+	user, filters = user or frappe.session.user, frappe._dict(filters)
 	start, end = window(filters)
 	people, pools = people_in_scope(user)
 	if filters.get("user"):
