@@ -166,7 +166,7 @@ def naive_history(filters: dict, user: str) -> list[dict]:
 			"reason",
 		],
 		order_by="at desc",
-		limit_page_length=5000,
+		limit_page_length=2000,
 	)
 
 
