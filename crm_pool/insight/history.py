@@ -2,14 +2,14 @@
 
 Filters: pool_customer (the customer's whole history), user (the entries where the user is the
 previous owner, the new owner or the one who acted), from_date / to_date (the day of `at`, both
-included). Without a customer and a user it is the viewer's own history; without a customer and
-dates, the last month's. The newest `LIMIT` entries are shown, newest first (a message says so when
-there are more).
+included), and optionally pool and action. Without a customer and a user it is the viewer's own
+history; without a customer and dates, the last month's. The newest `LIMIT` entries are shown,
+newest first (a message says so when there are more).
 
 Privacy: an entry shows only when the viewer may read its Pool Customer, the same rule as the Pool
-Log list (`crm_pool.access.permissions.pool_log_query`): a sales user sees the history of the
-customers they own or collaborate on and of the in-pool customers of their pools; a Sales Manager
-that of their pools' customers; System and Pool Managers everything.
+Log list (`crm_pool.access.permissions.pool_log_query`, applied as a join on the customer): a sales
+user sees the history of the customers they own or collaborate on and of the in-pool customers of
+their pools; a Sales Manager that of their pools' customers; System and Pool Managers everything.
 
 Reads: a user's entries are a UNION of three selects, each on its own (user, at) index
 (`add_indexes`), so a month of one user's history stays fast on millions of entries; a customer's
