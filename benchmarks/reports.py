@@ -78,7 +78,9 @@ def report_execute(report: frappe._dict):
 
 
 def rows_of(result) -> int:
-	data = result[1] if isinstance(result, list | tuple) and len(result) > 1 else result
+	"""Rows of a report's (columns, data, …) or of a plain list of rows."""
+	is_report = isinstance(result, tuple) or (result and isinstance(result[0], list))
+	data = result[1] if is_report and len(result) > 1 else result
 	return len(data or [])
 
 
