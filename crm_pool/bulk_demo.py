@@ -213,6 +213,88 @@ def apply_state() -> None:
 	recompute_due_for_pool(BULK_POOL)
 
 
+HISTORY_MARK = "bulk-history"  # Pool Log reason and Customer Grade Log run of `make_bulk_history`
+HISTORY_DAYS = 90
+
+
+def make_bulk_history(commit: bool = True) -> dict:
+	"""History for the reports' benchmark, on the bulk customers (made by `make_bulk`), set-based:
+	- 3 Pool Log entries per customer over the last 90 days, one in each 30-day third: a claim or an
+	  assignment to a demo sales user, then a release, a recycle or a conversion of theirs, then a
+	  claim or an assignment to a demo sales user again;
+	- 2 Customer Grade Log entries per customer over the last 3 months (C or B, then its grade);
+	- first_followup_at (0-72 h after the claim, three owned customers in four) and
+	  followups_since_claim (1-6) of the owned ones.
+	Entries are marked (`HISTORY_MARK`) and replaced on each call. Returns counts and seconds."""
+	started = time.monotonic()
+	count = bulk_count()
+	users = [u.email for u in demo.DEMO_USERS if u.territory]
+	values = {"now": now_datetime(), "mark": HISTORY_MARK, "pool": BULK_POOL}
+	for doctype, column in (("Pool Log", "reason"), ("Customer Grade Log", "run")):
+		while True:  # the previous run's entries, in chunks
+			frappe.db.sql(f"DELETE FROM `tab{doctype}` WHERE `{column}` = %(mark)s LIMIT {CHUNK}", values)
+			if commit:
+				frappe.db.commit()
+			if frappe.db.sql("SELECT ROW_COUNT()")[0][0] < CHUNK:
+				break
+	h = "CRC32(pc.name)"
+	# in the k-th third of the last 90 days (k = 1 oldest), at a time of the customer
+	at = (
+		f"DATE_SUB(%(now)s, INTERVAL ((3 - k.seq) * 30 * 86400 + MOD({h} + k.seq * 7919, 30 * 86400)) SECOND)"
+	)
+	first, second = _elt(f"{h} DIV 100", users), _elt(f"{h} DIV 700", users)
+	taken = f"IF(MOD({h} DIV 3 + k.seq, 2) = 0, 'Claim', 'Assign')"
+	lost = _elt(f"{h} DIV 11", ["Release", "Recycle", "Convert", "Release"])
+	action = f"IF(k.seq = 2, {lost}, {taken})"
+	from_user = f"IF(k.seq = 2, {first}, NULL)"
+	to_user = f"IF(k.seq = 1, {first}, IF(k.seq = 3, {second}, IF({lost} = 'Convert', {first}, NULL)))"
+	rule = f"IF(k.seq = 2 AND {lost} = 'Recycle', 'no_followup:30d', NULL)"
+	grade_at = at.replace("30 * 86400", "45 * 86400").replace("(3 - k.seq)", "(2 - k.seq)")
+	logs = grades = 0
+	for start in range(1, count + 1, CHUNK):
+		end = min(start + CHUNK - 1, count)
+		customers = (
+			f"FROM seq_{start}_to_{end} s JOIN `tabPool Customer` pc "
+			f"ON pc.name = CONCAT('{PC_PREFIX}', LPAD(s.seq, {DIGITS}, '0'))"
+		)
+		frappe.db.sql(
+			f"""INSERT INTO `tabPool Log` (name, creation, modified, owner, modified_by, docstatus, idx,
+				pool_customer, customer_name, action, from_user, to_user, pool, by_user, at, rule, reason)
+			SELECT CONCAT('BH-', pc.name, '-', k.seq), {at}, {at}, 'Administrator', 'Administrator', 0, 0,
+				pc.name, pc.customer_name, {action}, {from_user}, {to_user}, pc.pool,
+				IF({action} = 'Assign', 'Administrator', COALESCE({from_user}, {to_user})), {at}, {rule},
+				%(mark)s
+			{customers} JOIN seq_1_to_3 k""",
+			values,
+		)
+		logs += frappe.db.sql("SELECT ROW_COUNT()")[0][0]
+		frappe.db.sql(
+			f"""INSERT INTO `tabCustomer Grade Log` (name, creation, modified, owner, modified_by, docstatus,
+				idx, pool_customer, customer_name, from_grade, to_grade, why, run, at)
+			SELECT CONCAT('BG-', pc.name, '-', k.seq), {grade_at}, {grade_at}, 'Administrator',
+				'Administrator', 0, 0, pc.name, pc.customer_name,
+				IF(k.seq = 1, NULL, {_elt(f"{h} DIV 5", ["C", "B"])}),
+				IF(k.seq = 1, {_elt(f"{h} DIV 5", ["C", "B"])}, pc.grade), 'bulk', %(mark)s, {grade_at}
+			{customers} JOIN seq_1_to_2 k WHERE pc.grade IS NOT NULL""",
+			values,
+		)
+		grades += frappe.db.sql("SELECT ROW_COUNT()")[0][0]
+		if commit:
+			frappe.db.commit()
+	owned = "pc.owned_by IS NOT NULL AND pc.claimed_at IS NOT NULL"
+	frappe.db.sql(
+		f"""UPDATE `tabPool Customer` pc SET
+			pc.first_followup_at = IF({owned} AND MOD({h} DIV 37, 4) > 0,
+				LEAST(%(now)s, DATE_ADD(pc.claimed_at, INTERVAL MOD({h} DIV 41, 72 * 3600) SECOND)), NULL),
+			pc.followups_since_claim = IF({owned} AND MOD({h} DIV 37, 4) > 0, 1 + MOD({h} DIV 43, 6), 0)
+		WHERE pc.name LIKE %(prefix)s""",
+		{**values, "prefix": PC_PREFIX + "%"},
+	)
+	if commit:
+		frappe.db.commit()
+	return {"pool_log": logs, "grade_log": grades, "seconds": round(time.monotonic() - started, 1)}
+
+
 def state_summary() -> dict:
 	"""Counts of the bulk Pool Customers by status, and how many are past due now."""
 	by_status = dict(
@@ -234,6 +316,7 @@ def clear_bulk(commit: bool = True) -> dict:
 	deleted = {}
 	for doctype, column, prefix in (
 		("Pool Log", "pool_customer", PC_PREFIX),
+		("Customer Grade Log", "pool_customer", PC_PREFIX),
 		("Pool Customer Collaborator", "parent", PC_PREFIX),
 		("Pool Customer", "name", PC_PREFIX),
 		("Lead", "name", LEAD_PREFIX),

@@ -67,6 +67,8 @@ OWNER_FIELDS = (
 	"reminder_sent_at",
 	"last_followup_at",
 	"last_deal_at",
+	"first_followup_at",  # follow-up since the current owner got it: pool.followup.record_followup
+	"followups_since_claim",
 	"lock_reason",
 	"party_type",
 	"party",

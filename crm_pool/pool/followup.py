@@ -90,18 +90,39 @@ def pool_customers_of(parties: Iterable[tuple[str, str]]) -> list[str]:
 	)
 
 
+# A follow-up of the current owner: the customer has an owner and `at` is not before they got it.
+_COUNTS_SQL = "owned_by IS NOT NULL AND claimed_at IS NOT NULL AND %(at)s >= claimed_at"
+# The first follow-up recorded since then: none yet, or the one recorded is of an earlier owner.
+_FIRST_SQL = "(first_followup_at IS NULL OR first_followup_at < claimed_at)"
+# first_followup_at and followups_since_claim (the insight reports' response time and cadence).
+# MariaDB evaluates a single-table UPDATE's assignments left to right, each seeing the ones before:
+# the count goes first, while first_followup_at still holds its old value.
+SINCE_CLAIM_ASSIGNMENTS = (
+	f"followups_since_claim = IF({_COUNTS_SQL}, IF({_FIRST_SQL}, 1, COALESCE(followups_since_claim, 0) + 1), "
+	"followups_since_claim)",
+	f"first_followup_at = IF({_COUNTS_SQL}, IF({_FIRST_SQL}, %(at)s, LEAST(first_followup_at, %(at)s)), "
+	"first_followup_at)",
+)
+
+
 def record_followup(
 	links: Iterable[tuple[str | None, str | None]], at: datetime | str | None = None, *, deal: bool = False
 ) -> list[str]:
 	"""A follow-up (with `deal`: a deal too) touched these ERPNext records at `at` (default now; a
 	future time counts as now). Moves last_followup_at (and last_deal_at) of their Pool Customers
-	forward, never back, and recomputes their due dates. Returns the Pool Customers touched."""
+	forward, never back, and recomputes their due dates. A follow-up of the current owner (at or after
+	claimed_at) also counts in followups_since_claim and sets first_followup_at when it is the first
+	since the owner got the customer (the value left by an earlier owner is older than claimed_at).
+	Returns the Pool Customers touched."""
 	names = pool_customers_of(parties_of(links))
 	if not names:
 		return []
 	now = now_datetime()
 	at = min(get_datetime(at), now) if at else now
-	assignments = ["last_followup_at = GREATEST(COALESCE(last_followup_at, %(at)s), %(at)s)"]
+	assignments = [
+		*SINCE_CLAIM_ASSIGNMENTS,
+		"last_followup_at = GREATEST(COALESCE(last_followup_at, %(at)s), %(at)s)",
+	]
 	if deal:
 		assignments.append("last_deal_at = GREATEST(COALESCE(last_deal_at, %(at)s), %(at)s)")
 	frappe.db.sql(

@@ -647,6 +647,8 @@ def _report_filters(w) -> dict[str, dict]:
 		"Address And Contacts": {"party_type": "Customer"},
 		"Addresses And Contacts": {"reference_doctype": "Customer"},
 		"My Shares and Rewards": {},  # sharing: the user's own shares (customer names, no contacts)
+		"Salesperson Performance": {},  # insight: counts per person, no customer
+		"Ownership History": {"pool_customer": w.names["Pool Customer"]},  # insight: the Pool Log rows
 	}
 
 
@@ -656,6 +658,8 @@ REPORTS = (
 	"Address And Contacts",
 	"Addresses And Contacts",
 	"My Shares and Rewards",
+	"Salesperson Performance",
+	"Ownership History",
 )
 
 

@@ -7,6 +7,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from crm_pool.insight import history, performance
+
 
 class PoolLog(Document):
 	def validate(self):
@@ -19,6 +21,8 @@ class PoolLog(Document):
 
 def on_doctype_update() -> None:
 	"""Indexes of the rule checks: claims today per user (daily cap), and who lost a customer when
-	(cooldown)."""
+	(cooldown); and those of the insight reports (a user's history, the performance window)."""
 	frappe.db.add_index("Pool Log", ["to_user", "pool", "action", "at"], "claims_by_user")
 	frappe.db.add_index("Pool Log", ["pool_customer", "from_user"], "losses_by_customer")
+	history.add_indexes()
+	performance.add_indexes("Pool Log")
