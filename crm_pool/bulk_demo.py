@@ -230,13 +230,19 @@ def make_bulk_history(commit: bool = True) -> dict:
 	count = bulk_count()
 	users = [u.email for u in demo.DEMO_USERS if u.territory]
 	values = {"now": now_datetime(), "mark": HISTORY_MARK, "pool": BULK_POOL}
-	for doctype, column in (("Pool Log", "reason"), ("Customer Grade Log", "run")):
-		while True:  # the previous run's entries, in chunks
-			frappe.db.sql(f"DELETE FROM `tab{doctype}` WHERE `{column}` = %(mark)s LIMIT {CHUNK}", values)
+	for doctype, prefix in (("Pool Log", "BH-"), ("Customer Grade Log", "BG-")):
+		while True:  # the previous run's entries, in chunks of the primary key
+			frappe.db.sql(
+				f"DELETE FROM `tab{doctype}` WHERE name LIKE %(p)s LIMIT {CHUNK}", {"p": prefix + "%"}
+			)
+			rows = frappe.db.sql("SELECT ROW_COUNT()")[0][0]  # before the commit, which has none
 			if commit:
 				frappe.db.commit()
-			if frappe.db.sql("SELECT ROW_COUNT()")[0][0] < CHUNK:
+			if rows < CHUNK:
 				break
+	# Millions of rows go in faster without the secondary indexes (ten on the Pool Log), which are
+	# then built once each, sorted: 370 s + 351 s at N = 1,000,000 against over an hour with them.
+	indexes = {doctype: _drop_secondary_indexes(doctype) for doctype in ("Pool Log", "Customer Grade Log")}
 	h = "CRC32(pc.name)"
 	# in the k-th third of the last 90 days (k = 1 oldest), at a time of the customer
 	at = (
@@ -281,6 +287,8 @@ def make_bulk_history(commit: bool = True) -> dict:
 		grades += frappe.db.sql("SELECT ROW_COUNT()")[0][0]
 		if commit:
 			frappe.db.commit()
+	for doctype, definitions in indexes.items():
+		_add_indexes(doctype, definitions)
 	owned = "pc.owned_by IS NOT NULL AND pc.claimed_at IS NOT NULL"
 	frappe.db.sql(
 		f"""UPDATE `tabPool Customer` pc SET
@@ -293,6 +301,29 @@ def make_bulk_history(commit: bool = True) -> dict:
 	if commit:
 		frappe.db.commit()
 	return {"pool_log": logs, "grade_log": grades, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _drop_secondary_indexes(doctype: str) -> dict[str, tuple[bool, list[str]]]:
+	"""Drop the secondary indexes of `doctype`'s table; returns their definitions for `_add_indexes`."""
+	definitions: dict[str, tuple[bool, list[str]]] = {}
+	rows = frappe.db.sql(f"SHOW INDEX FROM `tab{doctype}`", as_dict=True)
+	for row in sorted(rows, key=lambda row: row.Seq_in_index):  # each index's columns in order
+		if row.Key_name != "PRIMARY":
+			definitions.setdefault(row.Key_name, (not row.Non_unique, []))[1].append(row.Column_name)
+	if definitions:
+		drops = ", ".join(f"DROP INDEX `{name}`" for name in definitions)
+		frappe.db.sql_ddl(f"ALTER TABLE `tab{doctype}` {drops}")
+	return definitions
+
+
+def _add_indexes(doctype: str, definitions: dict[str, tuple[bool, list[str]]]) -> None:
+	"""Build the indexes `_drop_secondary_indexes` dropped, in one ALTER TABLE."""
+	if definitions:
+		adds = ", ".join(
+			f"ADD {'UNIQUE ' if unique else ''}INDEX `{name}` ({', '.join(f'`{c}`' for c in columns)})"
+			for name, (unique, columns) in definitions.items()
+		)
+		frappe.db.sql_ddl(f"ALTER TABLE `tab{doctype}` {adds}")
 
 
 def state_summary() -> dict:
