@@ -6,6 +6,13 @@
 
 from frappe.model.document import Document
 
+from crm_pool.insight import grades
+
 
 class CustomerGradeLog(Document):
 	pass
+
+
+def on_doctype_update() -> None:
+	"""The log by time, for the Grade Movement report."""
+	grades.add_indexes()
