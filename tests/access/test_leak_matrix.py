@@ -647,6 +647,10 @@ def _report_filters(w) -> dict[str, dict]:
 		"Address And Contacts": {"party_type": "Customer"},
 		"Addresses And Contacts": {"reference_doctype": "Customer"},
 		"My Shares and Rewards": {},  # sharing: the user's own shares (customer names, no contacts)
+		# insight: counts and the due customers' names, never contact data
+		"Pool Ageing": {"by_owner": 1},
+		"Recycle Forecast": {"detail": 1},
+		"Grade Movement": {},
 	}
 
 
@@ -656,6 +660,9 @@ REPORTS = (
 	"Address And Contacts",
 	"Addresses And Contacts",
 	"My Shares and Rewards",
+	"Pool Ageing",
+	"Recycle Forecast",
+	"Grade Movement",
 )
 
 
