@@ -6,16 +6,18 @@ A customer's age is counted in whole days up to the as-of date:
   is later (the owner's clock starts at the claim, as the recycle rule counts: `pool.followup`);
 - a missing date counts from the record's creation.
 Customers whose clock starts after the as-of date are left out. The buckets are 0-7, 8-30, 31-90
-and over 90 days. One GROUP BY query; a user counts only the customers they may see (`scoping`).
+and over 90 days. One GROUP BY query (by pool, owner and bucket) over the insight index; a user
+counts only the customers they may see (`scoping`).
 """
 
 from __future__ import annotations
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, getdate, nowdate
+from frappe.utils import getdate, nowdate
 
 from crm_pool.core.status import HAS_OWNER, IN_POOL
+from crm_pool.insight.indexes import INSIGHT_INDEX
 from crm_pool.insight.scoping import and_visible, user_names
 
 # status groups of the filter
@@ -34,7 +36,6 @@ START_SQL = (
 	"COALESCE(GREATEST(COALESCE(pc.last_followup_at, pc.claimed_at), COALESCE(pc.claimed_at, pc.last_followup_at)), "
 	"pc.creation))"
 )
-AGEING_INDEX = "crm_pool_ageing"
 
 
 def statuses(group: str | None) -> str:
@@ -46,12 +47,9 @@ def statuses(group: str | None) -> str:
 	return f"'{IN_POOL}', {_OWNED}"
 
 
-def bucket_sql(age: str = "t.age") -> str:
-	parts = []
-	for fieldname, _label, low, high in BUCKETS:
-		test = f"{age} >= {low}" + (f" AND {age} <= {high}" if high is not None else "")
-		parts.append(f"SUM({test}) AS {fieldname}")
-	return ", ".join(parts)
+# The bucket of an age: INTERVAL(age, 0, 8, 31, 91) is 0 below 0 (a clock that starts after the as-of
+# date: left out), 1 for 0-7, 2 for 8-30, 3 for 31-90, 4 above; the age is computed once per row.
+BUCKET_SQL = f"INTERVAL(DATEDIFF(%(as_of)s, {START_SQL}), {', '.join(str(b[2]) for b in BUCKETS)})"
 
 
 def ageing(
@@ -60,31 +58,37 @@ def ageing(
 	"""One row per pool (and owner, with `by_owner`; in-pool customers have none) with the number of
 	customers in each bucket and their total, by pool and owner."""
 	as_of = getdate(as_of or nowdate())
-	values = {"as_of": as_of, "until": add_days(as_of, 1), "pool": pool}
+	values = {"as_of": as_of, "pool": pool}
 	where = [f"pc.status IN ({statuses(group)})"]
 	if pool:
 		where.append("pc.pool = %(pool)s")
 	owner = "pc.owned_by" if by_owner else "NULL"
-	rows = frappe.db.sql(  # one GROUP BY over the pool customers (a covering index: add_indexes)
+	counts = frappe.db.sql(  # one GROUP BY, reading the insight index alone (insight.indexes)
 		f"""
-		SELECT t.pool, t.owner, {bucket_sql()}, COUNT(*) AS total
-		FROM (
-			SELECT pc.pool, {owner} AS owner, DATEDIFF(%(as_of)s, {START_SQL}) AS age
-			FROM `tabPool Customer` pc
-			WHERE {" AND ".join(where)}{and_visible(user)} AND {START_SQL} < %(until)s
-		) t
-		GROUP BY t.pool, t.owner
-		ORDER BY t.pool, t.owner
+		SELECT pc.pool, {owner} AS owner, {BUCKET_SQL} AS bucket, COUNT(*) AS customers
+		FROM `tabPool Customer` pc FORCE INDEX ({INSIGHT_INDEX})
+		WHERE {" AND ".join(where)}{and_visible(user)}
+		GROUP BY 1, 2, 3
 		""",
 		values,
 		as_dict=True,
 	)
-	names = user_names(r.owner for r in rows)
-	for row in rows:
-		row["owner_name"] = names.get(row.owner)
-		for fieldname, *_rest in BUCKETS:
-			row[fieldname] = int(row[fieldname] or 0)
-	return rows
+	rows: dict[tuple, frappe._dict] = {}
+	for c in counts:
+		if not c.bucket:
+			continue  # not yet in the pool or owned on the as-of date
+		row = rows.setdefault(
+			(c.pool, c.owner),
+			frappe._dict(pool=c.pool, owner=c.owner, total=0, **{b[0]: 0 for b in BUCKETS}),
+		)
+		row[BUCKETS[c.bucket - 1][0]] += c.customers
+		row.total += c.customers
+	names = user_names(owner for _pool, owner in rows)
+	result = []
+	for key in sorted(rows, key=lambda k: (k[0] or "", k[1] or "")):
+		rows[key]["owner_name"] = names.get(key[1])
+		result.append(rows[key])
+	return result
 
 
 def columns(by_owner: bool) -> list[dict]:
@@ -147,13 +151,3 @@ def execute(filters: dict | None = None):
 		frappe.session.user,
 	)
 	return columns(by_owner), rows, None, chart(rows, by_owner)
-
-
-def add_indexes() -> None:
-	"""A covering index for the ageing query (Pool Customer's on_doctype_update): the scan reads the
-	index, not the wide rows."""
-	frappe.db.add_index(
-		"Pool Customer",
-		["status", "pool", "owned_by", "pool_entered_at", "last_followup_at", "claimed_at", "creation"],
-		AGEING_INDEX,
-	)

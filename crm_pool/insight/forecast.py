@@ -9,8 +9,10 @@ the pool's own. Customers an exemption of their pool keeps today (a deal, an own
 Opportunity: `recycle.EXEMPT_SQL`) are left out, as the recycle leaves them; locked customers have no
 due date. A follow-up before the date moves it: the forecast is as of now.
 
-One query per report (grouped by owner, day and rule for the summary), over the (status,
-recycle_due_at) index; a user counts only the customers they may see (`scoping`).
+One query per report (grouped by owner, day and rule for the summary), over a range of the insight
+index (`insight.indexes`: status, recycle_due_at and every column the query reads, so no row is read);
+the exemption by an opportunity is found from the open Opportunities' side. A user counts only the
+customers they may see (`scoping`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,37 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime, nowdate
 
+from crm_pool.insight.indexes import INSIGHT_INDEX
 from crm_pool.insight.scoping import and_visible, user_names
-from crm_pool.pool.followup import DUE_INDEX, RECYCLABLE, RULE_JOINS_SQL, RULE_SQL
+from crm_pool.pool.followup import OPEN_OPPORTUNITY_STATUSES, RECYCLABLE, RULE_JOINS_SQL, RULE_SQL
 from crm_pool.pool.recycle import EXEMPT_SQL, rule_label
 
 DAY, WEEK = "Day", "Week"
 DEFAULT_DAYS = 30
 _RECYCLABLE = ", ".join(f"'{s}'" for s in RECYCLABLE)
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_OPPORTUNITY_STATUSES)
+# The due customers of the window, on the insight index's columns (`insight.indexes`).
+DUE_IN_WINDOW_SQL = (
+	f"pc.status IN ({_RECYCLABLE}) AND pc.recycle_due_at >= %(from)s AND pc.recycle_due_at < %(until)s"
+)
+# A deal keeps a customer when its pool says so: the first half of `recycle.EXEMPT_SQL`, read from the
+# index.
+EXEMPT_BY_DEAL_SQL = "(p.exempt_with_deal = 1 AND pc.last_deal_at IS NOT NULL)"
+
+
+def _exempt_by_opportunity_sql() -> str:
+	"""The due customers of the window that `recycle.EXEMPT_SQL` keeps, found from the side of the open
+	Opportunities (by lead, customer and party, each indexed): a table the report joins once (a
+	NOT EXISTS per customer would read every customer's row for its lead, customer and party)."""
+	parts = [
+		f"""SELECT pc.name FROM `tabOpportunity` o0 JOIN `tabPool Customer` pc ON pc.{link} = o0.party_name
+			{RULE_JOINS_SQL}
+			WHERE o0.status IN ({_OPEN}) AND o0.docstatus < 2 AND {DUE_IN_WINDOW_SQL} AND {EXEMPT_SQL}"""
+		for link in ("lead", "customer", "party")
+	]
+	return "\nUNION\n".join(parts)
+
+
 # Where the days of a rule come from (the order of `followup._days_sql`).
 POOL_GRADE_RULE, GRADE_POLICY, POOL_RULE = "pool_grade_rule", "grade_policy", "pool"
 SOURCE_LABELS = {
@@ -59,17 +85,20 @@ def window(filters: dict) -> tuple[date, date]:
 
 
 def _where(start: date, end: date, pool: str | None, owner: str | None, user: str | None) -> tuple[str, dict]:
+	"""The WHERE clause (with the customers exempt by an opportunity in `ex`) and its values."""
 	values = {"from": start, "until": add_days(end, 1), "pool": pool, "owner": owner, "now": now_datetime()}
-	where = [
-		f"pc.status IN ({_RECYCLABLE})",
-		"pc.recycle_due_at >= %(from)s",
-		"pc.recycle_due_at < %(until)s",
-	]
+	where = [DUE_IN_WINDOW_SQL, f"NOT {EXEMPT_BY_DEAL_SQL}", "ex.name IS NULL"]
 	if pool:
 		where.append("pc.pool = %(pool)s")
 	if owner:
 		where.append("pc.owned_by = %(owner)s")
-	return " AND ".join(where) + and_visible(user) + f" AND NOT {EXEMPT_SQL}", values
+	return " AND ".join(where) + and_visible(user), values
+
+
+def _from() -> str:
+	"""The pool customers with their rules and the exempt ones of the window (`ex`)."""
+	return f"""`tabPool Customer` pc FORCE INDEX ({INSIGHT_INDEX}) {RULE_JOINS_SQL}
+		LEFT JOIN ({_exempt_by_opportunity_sql()}) ex ON ex.name = pc.name"""
 
 
 def due_by_owner_day(start, end, pool=None, owner=None, user=None) -> list[dict]:
@@ -78,10 +107,10 @@ def due_by_owner_day(start, end, pool=None, owner=None, user=None) -> list[dict]
 	return frappe.db.sql(
 		f"""
 		SELECT pc.owned_by AS owner, DATE(pc.recycle_due_at) AS day, {RULE_SQL} AS rule, COUNT(*) AS customers
-		FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
+		FROM {_from()}
 		WHERE {where}
-		GROUP BY owner, day, rule
-		ORDER BY owner, day, rule
+		GROUP BY 1, 2, 3
+		ORDER BY 1, 2, 3
 		""",
 		values,
 		as_dict=True,
@@ -97,7 +126,7 @@ def due_customers(start, end, pool=None, owner=None, user=None) -> list[dict]:
 		SELECT pc.name AS pool_customer, pc.customer_name, pc.pool, pc.owned_by AS owner, pc.grade,
 			pc.recycle_due_at, {RULE_SQL} AS rule, {SOURCE_SQL} AS source,
 			pc.claimed_at, pc.last_followup_at, pc.last_deal_at
-		FROM `tabPool Customer` pc FORCE INDEX ({DUE_INDEX}) {RULE_JOINS_SQL}
+		FROM {_from()}
 		WHERE {where}
 		ORDER BY pc.recycle_due_at, pc.name
 		""",

@@ -6,7 +6,7 @@ summary and the chart.
 The pool filter is the customer's pool now. A user counts only the customers they may see: the grade
 log of those customers (`access.permissions.grade_log_query`), and those customers for the current
 distribution (`scoping`). Invalid customers are not in the distribution. One GROUP BY query each,
-the log's over its `at` index (`add_indexes`).
+the log's over its `at` index, the distribution's over the insight index (`insight.indexes`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from crm_pool.core.status import INVALID
 from crm_pool.insight.scoping import and_visible
 
 GRADES = ("A", "B", "C", "")
-LOG_AT_INDEX = "crm_pool_at_grades"
 LOG = "`tabCustomer Grade Log`"
 
 
@@ -152,8 +151,3 @@ def execute(filters: dict | None = None):
 	grades, rows = matrix(transitions(start, end, pool, user))
 	current = distribution(pool, user)
 	return columns(grades), rows, None, chart(current), report_summary(current)
-
-
-def add_indexes() -> None:
-	"""The grade log by time, covering the movement query (Customer Grade Log's on_doctype_update)."""
-	frappe.db.add_index("Customer Grade Log", ["at", "from_grade", "to_grade", "pool_customer"], LOG_AT_INDEX)

@@ -43,6 +43,7 @@ def scene(make_user):
 	)
 	due["c3"] = make_recycle_pool_customer(d.pool, d.s1, claimed_days_ago=5, grade="A")  # +5, grade's 10
 	due["c4"] = make_recycle_pool_customer(d.pool, d.s2, claimed_days_ago=1)  # +29
+	due["c7"] = make_recycle_pool_customer(d.pool, d.s2, claimed_days_ago=25)  # +5, as c1 of s1
 	due["c5"] = make_recycle_pool_customer(  # +30
 		d.pool, d.s1, claimed_days_ago=10, last_followup_at=now_datetime()
 	)
@@ -80,12 +81,14 @@ def test_the_summary_per_owner_and_day(scene):
 	assert s1["p_" + day(10).replace("-", "")] == 1
 	assert s1["p_" + day(30).replace("-", "")] == 1
 	assert rows[scene.s2]["p_" + day(29).replace("-", "")] == 1
+	assert rows[scene.s2]["p_" + day(5).replace("-", "")] == 1
+	assert rows[scene.s2]["customers"] == 2
 	# the chart: customers due per day of the window
 	chart = result["chart"]["data"]
 	per_day = dict(zip(chart["labels"], chart["datasets"][0]["values"], strict=True))
 	assert len(chart["labels"]) == 31
-	assert per_day[getdate(day(5)).strftime("%m-%d")] == 2
-	assert sum(per_day.values()) == 5
+	assert per_day[getdate(day(5)).strftime("%m-%d")] == 3
+	assert sum(per_day.values()) == 6
 
 
 def test_weeks_and_the_window(scene):
@@ -103,7 +106,7 @@ def test_weeks_and_the_window(scene):
 def test_the_list_states_each_rule(scene):
 	result = report("Administrator", pool=scene.pool, detail=1)
 	rows = {r["pool_customer"]: r for r in result["result"] if isinstance(r, dict) and r.get("pool_customer")}
-	assert set(rows) == {scene.due[c] for c in ("c1", "c2", "c3", "c4", "c5")}
+	assert set(rows) == {scene.due[c] for c in ("c1", "c2", "c3", "c4", "c5", "c7")}
 	expect = {
 		"c1": ("no_followup:30d", "No follow-up for 30 days", "Pool"),
 		"c2": ("no_deal:60d", "No deal for 60 days", "Pool"),
@@ -135,7 +138,9 @@ def test_the_rule_is_the_one_the_recycle_writes(scene):
 		)
 	)
 	assert logged == {
-		name: rule for name, rule in forecast.items() if name in (scene.due.c1, scene.due.c2, scene.due.c3)
+		name: rule
+		for name, rule in forecast.items()
+		if name in (scene.due.c1, scene.due.c2, scene.due.c3, scene.due.c7)
 	}
 
 
@@ -156,4 +161,4 @@ def test_a_sales_manager_sees_the_team_of_their_pools(scene):
 	rows = by_owner(report(scene.manager))
 	assert {scene.s1, scene.s2} <= set(rows)
 	assert scene.s3 not in rows
-	assert rows[scene.s1]["customers"] == 4 and rows[scene.s2]["customers"] == 1
+	assert rows[scene.s1]["customers"] == 4 and rows[scene.s2]["customers"] == 2

@@ -6,7 +6,7 @@
 
 from frappe.model.document import Document
 
-from crm_pool.insight import grades
+from crm_pool.insight import indexes
 
 
 class CustomerGradeLog(Document):
@@ -15,4 +15,4 @@ class CustomerGradeLog(Document):
 
 def on_doctype_update() -> None:
 	"""The log by time, for the Grade Movement report."""
-	grades.add_indexes()
+	indexes.add_grade_log_indexes()
