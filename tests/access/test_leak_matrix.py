@@ -649,6 +649,10 @@ def _report_filters(w) -> dict[str, dict]:
 		"My Shares and Rewards": {},  # sharing: the user's own shares (customer names, no contacts)
 		"Salesperson Performance": {},  # insight: counts per person, no customer
 		"Ownership History": {"pool_customer": w.names["Pool Customer"]},  # insight: the Pool Log rows
+		# insight: counts and the due customers' names, never contact data
+		"Pool Ageing": {"by_owner": 1},
+		"Recycle Forecast": {"detail": 1},
+		"Grade Movement": {},
 	}
 
 
@@ -660,6 +664,9 @@ REPORTS = (
 	"My Shares and Rewards",
 	"Salesperson Performance",
 	"Ownership History",
+	"Pool Ageing",
+	"Recycle Forecast",
+	"Grade Movement",
 )
 
 

@@ -6,6 +6,13 @@
 
 from frappe.model.document import Document
 
+from crm_pool.insight import indexes
+
 
 class CustomerGradeLog(Document):
 	pass
+
+
+def on_doctype_update() -> None:
+	"""The log by time, for the Grade Movement report."""
+	indexes.add_grade_log_indexes()

@@ -7,7 +7,7 @@ ownership changes are made by crm_pool.pool.ownership (set-based, not through th
 import frappe
 from frappe.model.document import Document
 
-from crm_pool.insight import performance
+from crm_pool.insight import indexes, performance
 from crm_pool.pool import controllers, dedupe, followup, locking
 
 
@@ -35,7 +35,8 @@ class PoolCustomer(Document):
 
 
 def on_doctype_update() -> None:
-	"""Indexes of the caps' counts (locking), of the recycle scan (followup) and of the insight reports."""
+	"""Indexes of the caps' counts (locking), of the recycle scan (followup) and of the reports (insight)."""
 	locking.add_indexes()
 	followup.add_indexes()
 	performance.add_indexes("Pool Customer")
+	indexes.add_pool_customer_indexes()

@@ -1,0 +1,153 @@
+"""Grade Movement (等级变动): the transitions between grades in a period, from the Customer Grade Log
+(`from_grade` → `to_grade` at `at`), as a matrix: a row per grade moved from, a column per grade
+moved to ("" is ungraded); and the current distribution of grades (Pool Customer), in the report
+summary and the chart.
+
+The pool filter is the customer's pool now. A user counts only the customers they may see: the grade
+log of those customers (`access.permissions.grade_log_query`), and those customers for the current
+distribution (`scoping`). Invalid customers are not in the distribution. One GROUP BY query each,
+the log's over its `at` index, the distribution's over the insight index (`insight.indexes`).
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, get_first_day, getdate, nowdate
+
+from crm_pool.access.permissions import grade_log_query
+from crm_pool.core.status import INVALID
+from crm_pool.insight.scoping import and_visible
+
+GRADES = ("A", "B", "C", "")
+LOG = "`tabCustomer Grade Log`"
+
+
+def period(filters: dict) -> tuple:
+	"""from_date (default the first day of this month) .. to_date (default today), both included."""
+	end = getdate(filters.get("to_date") or nowdate())
+	start = getdate(filters.get("from_date") or get_first_day(end))
+	if end < start:
+		frappe.throw(_("The From Date must not be after the To Date"))
+	return start, end
+
+
+def grade_label(grade: str | None) -> str:
+	return grade if grade else _("Ungraded")
+
+
+def _field(grade: str) -> str:
+	return f"to_{grade or 'none'}".lower()
+
+
+def transitions(start, end, pool: str | None = None, user: str | None = None) -> list[dict]:
+	"""(from_grade, to_grade, moves) of the grade log in the period: one GROUP BY query."""
+	values = {"from": start, "until": add_days(end, 1), "pool": pool}
+	joins, where = "", [f"{LOG}.at >= %(from)s", f"{LOG}.at < %(until)s"]
+	if pool:
+		joins = f"JOIN `tabPool Customer` pc ON pc.name = {LOG}.pool_customer"
+		where.append("pc.pool = %(pool)s")
+	condition = grade_log_query(user or frappe.session.user)
+	if condition:
+		where.append(condition)
+	return frappe.db.sql(
+		f"""
+		SELECT COALESCE({LOG}.from_grade, '') AS from_grade, COALESCE({LOG}.to_grade, '') AS to_grade,
+			COUNT(*) AS moves
+		FROM {LOG} {joins}
+		WHERE {" AND ".join(where)}
+		GROUP BY 1, 2
+		""",
+		values,
+		as_dict=True,
+	)
+
+
+def grades_of(found) -> list[str]:
+	"""A, B, C, ungraded, then any other grade found, in order."""
+	extra = sorted({g for g in found if g not in GRADES})
+	return [*GRADES[:-1], *extra, ""]
+
+
+def matrix(moves: list[dict]) -> tuple[list[str], list[dict]]:
+	"""The grades of the matrix and its rows: one per grade moved from (with any move), a column per
+	grade moved to and the row's total."""
+	grades = grades_of([m.from_grade for m in moves] + [m.to_grade for m in moves])
+	rows = {}
+	for m in moves:
+		row = rows.setdefault(m.from_grade, {"from_grade": grade_label(m.from_grade), "total": 0})
+		row[_field(m.to_grade)] = row.get(_field(m.to_grade), 0) + int(m.moves)
+		row["total"] += int(m.moves)
+	result = []
+	for grade in grades:
+		if grade in rows:
+			for to in grades:
+				rows[grade].setdefault(_field(to), 0)
+			result.append(rows[grade])
+	return grades, result
+
+
+def distribution(pool: str | None = None, user: str | None = None) -> dict[str, int]:
+	"""Customers per grade now ("" ungraded), Invalid ones left out: one GROUP BY query."""
+	where = f"pc.status != '{INVALID}'" + (" AND pc.pool = %(pool)s" if pool else "")
+	return {
+		grade or "": int(count)
+		for grade, count in frappe.db.sql(
+			f"""SELECT COALESCE(pc.grade, '') AS grade, COUNT(*) FROM `tabPool Customer` pc
+			WHERE {where}{and_visible(user)} GROUP BY 1""",
+			{"pool": pool},
+		)
+	}
+
+
+def columns(grades: list[str]) -> list[dict]:
+	result = [{"fieldname": "from_grade", "label": _("From Grade"), "fieldtype": "Data", "width": 110}]
+	result += [
+		{
+			"fieldname": _field(g),
+			"label": _("To {0}").format(grade_label(g)),
+			"fieldtype": "Int",
+			"width": 90,
+		}
+		for g in grades
+	]
+	result.append({"fieldname": "total", "label": _("Total"), "fieldtype": "Int", "width": 90})
+	return result
+
+
+def report_summary(current: dict[str, int]) -> list[dict]:
+	indicators = {"A": "Green", "B": "Blue", "C": "Orange", "": "Grey"}
+	return [
+		{
+			"value": current.get(g, 0),
+			"label": _("Grade {0} now").format(grade_label(g)),
+			"datatype": "Int",
+			"indicator": indicators.get(g, "Grey"),
+		}
+		for g in grades_of(current)
+	]
+
+
+def chart(current: dict[str, int]) -> dict | None:
+	"""The current distribution of grades."""
+	if not current:
+		return None
+	grades = grades_of(current)
+	return {
+		"data": {
+			"labels": [grade_label(g) for g in grades],
+			"datasets": [{"name": _("Customers"), "values": [current.get(g, 0) for g in grades]}],
+		},
+		"type": "bar",
+		"fieldtype": "Int",
+	}
+
+
+def execute(filters: dict | None = None):
+	"""The Script Report Grade Movement: the matrix, the current distribution in the summary and chart."""
+	filters = frappe._dict(filters or {})
+	start, end = period(filters)
+	user, pool = frappe.session.user, filters.get("pool")
+	grades, rows = matrix(transitions(start, end, pool, user))
+	current = distribution(pool, user)
+	return columns(grades), rows, None, chart(current), report_summary(current)
