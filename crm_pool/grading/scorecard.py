@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import frappe
 from frappe import _
-from frappe.utils import flt, get_first_day, getdate, nowdate
+from frappe.utils import add_days, flt, get_first_day, getdate, nowdate
 
 from crm_pool.core.roles import is_manager
 from crm_pool.core.status import ASSIGN, CLAIM, HAS_OWNER, RECYCLE, RELEASE, TRANSFER
@@ -77,7 +77,8 @@ def period(filters: dict) -> tuple:
 
 def scorecard(from_date, to_date, manager: str | None = None) -> list[dict]:
 	"""One row per manager with any measure in the period (or `manager` only), by manager."""
-	v = {"from": from_date, "to": to_date, "manager": manager}
+	# a range on `at` itself (DATE(at) would read every entry of the log: 6 minutes on 3,000,000)
+	v = {"from": from_date, "to": to_date, "until": add_days(to_date, 1), "manager": manager}
 	only = "HAVING manager = %(manager)s" if manager else ""
 	gains, losses = (CLAIM, ASSIGN, TRANSFER), (RELEASE, RECYCLE, TRANSFER)
 	v.update(gains=gains, losses=losses)
@@ -86,10 +87,10 @@ def scorecard(from_date, to_date, manager: str | None = None) -> list[dict]:
 			WHERE pc.status IN ({_OWNED}) AND {SERVER_SQL} IS NOT NULL GROUP BY manager {only}""",
 		"new": """SELECT l.to_user AS manager, COUNT(DISTINCT l.pool_customer) AS new_customers
 			FROM `tabPool Log` l WHERE l.action IN %(gains)s AND l.to_user IS NOT NULL
-				AND DATE(l.at) BETWEEN %(from)s AND %(to)s GROUP BY manager {only}""",
+				AND l.at >= %(from)s AND l.at < %(until)s GROUP BY manager {only}""",
 		"churn": """SELECT l.from_user AS manager, COUNT(DISTINCT l.pool_customer) AS churned
 			FROM `tabPool Log` l WHERE l.action IN %(losses)s AND l.to_user IS NULL AND l.from_user IS NOT NULL
-				AND DATE(l.at) BETWEEN %(from)s AND %(to)s GROUP BY manager {only}""",
+				AND l.at >= %(from)s AND l.at < %(until)s GROUP BY manager {only}""",
 		"visits": """SELECT rv.assigned_to AS manager, COUNT(*) AS visits_done,
 				AVG(NULLIF(rv.satisfaction, 0)) AS satisfaction
 			FROM `tabReturn Visit` rv WHERE rv.status = 'Done' AND DATE(rv.done_at) BETWEEN %(from)s AND %(to)s
