@@ -19,6 +19,7 @@ class PoolLog(Document):
 
 def on_doctype_update() -> None:
 	"""Indexes of the rule checks: claims today per user (daily cap), and who lost a customer when
-	(cooldown)."""
+	(cooldown); the workspace's counts of an action over a period (crm_pool.insight)."""
 	frappe.db.add_index("Pool Log", ["to_user", "pool", "action", "at"], "claims_by_user")
 	frappe.db.add_index("Pool Log", ["pool_customer", "from_user"], "losses_by_customer")
+	frappe.db.add_index("Pool Log", ["action", "at"], "action_at")
