@@ -21,8 +21,10 @@ class PoolLog(Document):
 
 def on_doctype_update() -> None:
 	"""Indexes of the rule checks: claims today per user (daily cap), and who lost a customer when
-	(cooldown); and those of the insight reports (a user's history, the performance window)."""
+	(cooldown); and those of the insight reports (a user's history, the performance window, the
+	workspace's counts of an action over a period)."""
 	frappe.db.add_index("Pool Log", ["to_user", "pool", "action", "at"], "claims_by_user")
 	frappe.db.add_index("Pool Log", ["pool_customer", "from_user"], "losses_by_customer")
+	frappe.db.add_index("Pool Log", ["action", "at"], "action_at")
 	history.add_indexes()
 	performance.add_indexes("Pool Log")

@@ -1,0 +1,45 @@
+"""What a number card or chart of the workspace counts for its viewer (SPEC §6, §7).
+
+Every count applies the viewer's record-level access (`crm_pool.access.permissions`): a manager
+counts the pools they manage (System Manager, Pool Manager: all; Sales Manager: their pools), a
+salesperson only what they may read, and of the Pool Log only the entries about themselves (the
+customers they received or lost), never a colleague's claims of customers back in their pool.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+from crm_pool.access.permissions import OWN, pool_customer_condition, pool_log_query, scope
+
+POOL_LOG, POOL_CUSTOMER = "Pool Log", "Pool Customer"
+
+
+def check_read(doctype: str) -> None:
+	"""Refuse a viewer who may not read `doctype` at all (role permissions)."""
+	if not frappe.has_permission(doctype, "read"):
+		frappe.throw(_("You are not permitted to read {0}").format(_(doctype)), frappe.PermissionError)
+
+
+def log_condition(user: str) -> str:
+	"""The Pool Log entries `user` counts, as SQL on `tabPool Log` ("1=1": all of them)."""
+	conditions = [pool_log_query(user)]
+	if scope(user, POOL_CUSTOMER) == OWN:
+		u = frappe.db.escape(user)
+		conditions.append(f"(`tabPool Log`.to_user = {u} OR `tabPool Log`.from_user = {u})")
+	return " AND ".join(f"({c})" for c in conditions if c) or "1=1"
+
+
+def customer_condition(user: str) -> str:
+	"""The Pool Customers `user` counts, as SQL on `tabPool Customer` ("1=1": all of them)."""
+	return pool_customer_condition(user) or "1=1"
+
+
+def pool_filter(filters, table: str) -> tuple[str, dict]:
+	"""The optional `pool` filter of a card or chart, as SQL on `table` and its values."""
+	filters = frappe.parse_json(filters) or {}
+	pool = filters.get("pool") if isinstance(filters, dict) else None
+	if not pool:
+		return "", {}
+	return f" AND `tab{table}`.pool = %(pool)s", {"pool": pool}
