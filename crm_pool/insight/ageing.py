@@ -7,7 +7,7 @@ A customer's age is counted in whole days up to the as-of date:
 - a missing date counts from the record's creation.
 Customers whose clock starts after the as-of date are left out. The buckets are 0-7, 8-30, 31-90
 and over 90 days. One GROUP BY query (by pool, owner and bucket) over the insight index; a user
-counts only the customers they may see (`scoping`).
+counts only the customers they may see (`scope`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from frappe.utils import getdate, nowdate
 
 from crm_pool.core.status import HAS_OWNER, IN_POOL
 from crm_pool.insight.indexes import INSIGHT_INDEX
-from crm_pool.insight.scoping import and_visible, user_names
+from crm_pool.insight.scope import and_visible, user_names
 
 # status groups of the filter
 GROUP_IN_POOL, GROUP_OWNED, GROUP_BOTH = "In Pool", "Owned", "Both"

@@ -12,7 +12,7 @@ due date. A follow-up before the date moves it: the forecast is as of now.
 One query per report (grouped by owner, day and rule for the summary), over a range of the insight
 index (`insight.indexes`: status, recycle_due_at and every column the query reads, so no row is read);
 the exemption by an opportunity is found from the open Opportunities' side. A user counts only the
-customers they may see (`scoping`).
+customers they may see (`scope`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from frappe import _
 from frappe.utils import add_days, getdate, now_datetime, nowdate
 
 from crm_pool.insight.indexes import INSIGHT_INDEX
-from crm_pool.insight.scoping import and_visible, user_names
+from crm_pool.insight.scope import and_visible, user_names
 from crm_pool.pool.followup import OPEN_OPPORTUNITY_STATUSES, RECYCLABLE, RULE_JOINS_SQL, RULE_SQL
 from crm_pool.pool.recycle import EXEMPT_SQL, rule_label
 

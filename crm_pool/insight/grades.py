@@ -5,7 +5,7 @@ summary and the chart.
 
 The pool filter is the customer's pool now. A user counts only the customers they may see: the grade
 log of those customers (`access.permissions.grade_log_query`), and those customers for the current
-distribution (`scoping`). Invalid customers are not in the distribution. One GROUP BY query each,
+distribution (`scope`). Invalid customers are not in the distribution. One GROUP BY query each,
 the log's over its `at` index, the distribution's over the insight index (`insight.indexes`).
 """
 
@@ -17,7 +17,7 @@ from frappe.utils import add_days, get_first_day, getdate, nowdate
 
 from crm_pool.access.permissions import grade_log_query
 from crm_pool.core.status import INVALID
-from crm_pool.insight.scoping import and_visible
+from crm_pool.insight.scope import and_visible
 
 GRADES = ("A", "B", "C", "")
 LOG = "`tabCustomer Grade Log`"

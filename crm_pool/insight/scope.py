@@ -4,6 +4,12 @@ Every count applies the viewer's record-level access (`crm_pool.access.permissio
 counts the pools they manage (System Manager, Pool Manager: all; Sales Manager: their pools), a
 salesperson only what they may read, and of the Pool Log only the entries about themselves (the
 customers they received or lost), never a colleague's claims of customers back in their pool.
+
+The reports count the pool customers the user may see, as on the pool board: a sales user their own
+customers (owned, collaborated on, exclusively managed) and the in-pool customers of their pools, a
+Sales Manager the customers of their pools and their own, System and Pool Managers every customer;
+as SQL on an alias of `tabPool Customer` (`visible_customers_sql`, `and_visible`: the set-based
+reports alias the table, the access module states its conditions on the full table name).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from frappe import _
 from crm_pool.access.permissions import OWN, pool_customer_condition, pool_log_query, scope
 
 POOL_LOG, POOL_CUSTOMER = "Pool Log", "Pool Customer"
+TABLE = "`tabPool Customer`."
 
 
 def check_read(doctype: str) -> None:
@@ -43,3 +50,26 @@ def pool_filter(filters, table: str) -> tuple[str, dict]:
 	if not pool:
 		return "", {}
 	return f" AND `tab{table}`.pool = %(pool)s", {"pool": pool}
+
+
+def visible_customers_sql(user: str | None = None, alias: str = "pc") -> str:
+	"""`pool_customer_condition(user)` on `alias` instead of the full table name; "" when the user
+	sees every customer."""
+	condition = pool_customer_condition(user or frappe.session.user)
+	return condition.replace(TABLE, f"{alias}.") if condition else ""
+
+
+def and_visible(user: str | None = None, alias: str = "pc") -> str:
+	""" " AND <condition>" for a WHERE clause, or "" when the user sees every customer."""
+	condition = visible_customers_sql(user, alias)
+	return f" AND {condition}" if condition else ""
+
+
+def user_names(users) -> dict[str, str]:
+	"""Full names of these users, in one query."""
+	users = sorted({u for u in users if u})
+	if not users:
+		return {}
+	return dict(
+		frappe.get_all("User", filters={"name": ("in", users)}, fields=["name", "full_name"], as_list=True)
+	)
