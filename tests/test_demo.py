@@ -111,7 +111,6 @@ def test_every_login_has_something_to_do_and_a_second_run_changes_nothing(story)
 
 	# review: most approved, a few waiting for the manager (3 per reviewing pool, and the two shares
 	# nobody accepted yet)
-	print("demo story:", made)
 	assert made["reviewed"] > 10
 	demo_pending = demo_story.demo_pool_customers(demo.EMAIL_DOMAIN, status=PENDING_REVIEW)
 	assert sorted(row.pool for row in demo_pending) == sorted(["华南公海"] * 3 + ["华东公海"] * 3)
