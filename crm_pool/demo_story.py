@@ -100,7 +100,8 @@ def tell(email_domain: str, manager: str, salespeople: dict[str, str]) -> dict:
 				for key, region in salespeople.items()
 			),
 		)
-		step("graded", regrade_once)
+		# the scheduler's jobs run as Administrator, as the scheduler runs them
+		step("graded", lambda: as_scheduler(act, regrade_once))
 		step(
 			"requests",
 			lambda: sum(
@@ -111,12 +112,17 @@ def tell(email_domain: str, manager: str, salespeople: dict[str, str]) -> dict:
 		step("transfers", lambda: transfer(act, emails, email_domain))
 		step("conflicts", lambda: conflict(act, emails, email_domain))
 		step("past_due", lambda: sum(past_due(emails[key], email_domain) for key in salespeople))
-		step("recycled", recycle_job)
+		step("recycled", lambda: as_scheduler(act, recycle_job))
 		step("visits_by_hand", lambda: sum(plan_visits_by_hand(act, emails[key]) for key in salespeople))
-		step("visits_planned", visit_planner)
+		step("visits_planned", lambda: as_scheduler(act, visit_planner))
 		step("rewards", lambda: rewards(act, manager, email_domain))
 	made["seconds"] = seconds
 	return made
+
+
+def as_scheduler(act, job):
+	act("Administrator")
+	return job()
 
 
 # --- the demo's customers, in the seed's order --------------------------------------------------------
