@@ -196,6 +196,9 @@ def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
 		found = {u.email: demo_story.what_they_find(u.email) for u in users}
 	finally:
 		frappe.flags.in_test, frappe.flags.mute_emails = previous
+		# Frappe caches the outgoing email account per process, a sender-less dummy while mails are
+		# muted: forget it, or the process's next mail fails on it
+		frappe.local.outgoing_email_account = {}
 	return {
 		"company": company,
 		"leads_created": created,
