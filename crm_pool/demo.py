@@ -13,6 +13,7 @@ not yet on the site are inserted, so a re-run adds nothing and a larger count ad
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import frappe
 from frappe.utils import add_days, add_months, getdate, nowdate
 
+from crm_pool import demo_story
 from crm_pool.core import normalize
 from crm_pool.core.roles import POOL_MANAGER, SALES_MANAGER, SALES_USER
 
@@ -75,6 +77,48 @@ DIVISION_CODES = {
 }
 # Regional pools (公海) by territory; leads of other regions go to the default pool.
 REGIONAL_POOLS = {"华东公海": "华东", "华南公海": "华南"}
+# The rules a sales director sets per pool (set once, when a pool has none: a manager's later changes
+# stay). 华东, the largest market: a cap of 50 (signed customers not counted), 10 claims a day, 7 days
+# before a released customer may be re-claimed, back to the pool after 30 days without follow-up or
+# 90 without a deal (key accounts, grade A: 60/180), new customers reviewed. 华南, a smaller team
+# chasing faster: 40, 8 a day, 15 days' cooldown, 20/60 days, reminders 5 days ahead. 默认公海, what no
+# region covers: lenient (100, 20 a day, 3 days, 60/180) and no review.
+POOL_RULES: dict[str, dict] = {
+	"华东公海": {
+		"require_review": 1,
+		"max_owned": 50,
+		"converted_not_counted": 1,
+		"max_daily_claims": 10,
+		"cooldown_days": 7,
+		"no_followup_days": 30,
+		"no_deal_days": 90,
+		"reminder_days": 3,
+		"exempt_open_opportunity": 1,
+		"grade_rules": [{"grade": "A", "no_followup_days": 60, "no_deal_days": 180}],
+	},
+	"华南公海": {
+		"require_review": 1,
+		"max_owned": 40,
+		"max_daily_claims": 8,
+		"cooldown_days": 15,
+		"no_followup_days": 20,
+		"no_deal_days": 60,
+		"reminder_days": 5,
+		"exempt_open_opportunity": 1,
+	},
+	DEFAULT_POOL: {
+		"require_review": 0,
+		"max_owned": 100,
+		"max_daily_claims": 20,
+		"cooldown_days": 3,
+		"no_followup_days": 60,
+		"no_deal_days": 180,
+		"reminder_days": 7,
+		"exempt_open_opportunity": 1,
+	},
+}
+# A pool "has rules" when any of these is set.
+RULE_FIELDS = ("max_owned", "max_daily_claims", "cooldown_days", "no_followup_days", "no_deal_days")
 
 
 @dataclass(frozen=True)
@@ -137,14 +181,24 @@ def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
 		make_pools(users)
 		rng = random.Random(seed)
 		leads = list(generate_leads(rng, count, [u for u in users if u.territory]))
+		started = time.monotonic()
 		created = insert_missing_leads(leads, commit)
-		customers = convert_some_leads(random.Random(seed + 1), company)
-		invoices = make_invoices(random.Random(seed + 2), company)
+		# what the seed made owned at intake, whoever owns the leads now (the story claims others)
+		first_contact = {lead.email_id for lead in leads if lead.owner}
+		customers = convert_some_leads(random.Random(seed + 1), company, first_contact)
+		invoices = make_invoices(random.Random(seed + 2), company, first_contact)
 		shares = make_shares(random.Random(seed + 3), company)
+		seconds = {"organisation": round(time.monotonic() - started, 1)}
+		story = tell_story()
+		story["seconds"] = {**seconds, **story["seconds"]}
 		if commit:
 			frappe.db.commit()
+		found = {u.email: demo_story.what_they_find(u.email) for u in users}
 	finally:
 		frappe.flags.in_test, frappe.flags.mute_emails = previous
+		# Frappe caches the outgoing email account per process, a sender-less dummy while mails are
+		# muted: forget it, or the process's next mail fails on it
+		frappe.local.outgoing_email_account = {}
 	return {
 		"company": company,
 		"leads_created": created,
@@ -152,6 +206,8 @@ def make_demo(seed: int = 42, count: int = 300, commit: bool = True) -> dict:
 		"customers_created": customers,
 		"invoices_created": invoices,
 		"shares_created": shares,
+		"story": story,
+		"found": found,
 		"logins": [{"user": u.email, "name": u.full_name, "roles": list(u.roles)} for u in users],
 		"password": DEMO_PASSWORD,
 	}
@@ -318,6 +374,26 @@ def make_pools(users: list[DemoUser]) -> None:
 		for member in manager + [{"user": u.email} for u in users if u.territory]:
 			pool.append("members", member)
 		pool.save(ignore_permissions=True)
+	set_pool_rules(manager[0]["user"] if manager else None)
+
+
+def set_pool_rules(manager: str | None) -> None:
+	"""The manager sets each demo pool's rules (POOL_RULES) on its form, when it has none yet; the
+	pool's controller applies them to its customers' due dates at once."""
+	default = frappe.db.get_value("Customer Pool", {"is_default": 1}) or DEFAULT_POOL
+	with acting_as_owner() as act_as:
+		for pool_name, rules in POOL_RULES.items():
+			name = default if pool_name == DEFAULT_POOL else pool_name
+			if not frappe.db.exists("Customer Pool", name):
+				continue
+			pool = frappe.get_doc("Customer Pool", name)
+			if any(pool.get(field) for field in RULE_FIELDS):
+				continue
+			act_as(manager)
+			pool.update({k: v for k, v in rules.items() if k != "grade_rules"})
+			for row in rules.get("grade_rules", []):
+				pool.append("grade_rules", row)
+			pool.save()
 
 
 # --- leads, customers, invoices ------------------------------------------------------------------
@@ -433,13 +509,14 @@ def insert_lead(lead: DemoLead) -> None:
 	).insert(ignore_permissions=True)
 
 
-def convert_some_leads(rng: random.Random, company: str) -> int:
-	"""Turn about a third of the owned leads into Customers (ERPNext's own Lead -> Customer mapping)."""
+def convert_some_leads(rng: random.Random, company: str, first_contact: set[str]) -> int:
+	"""Turn about a third of the leads owned at intake (`first_contact`: their emails) into Customers
+	(ERPNext's own Lead -> Customer mapping), by their owner."""
 	from erpnext.crm.doctype.lead.lead import make_customer
 
 	leads = frappe.get_all(
 		"Lead",
-		filters={"email_id": ("like", f"%@lead.{EMAIL_DOMAIN}"), "lead_owner": ("is", "set")},
+		filters={"email_id": ("in", list(first_contact) or [""])},
 		fields=["name", "industry", "lead_owner", "status"],
 		order_by="email_id",
 	)
@@ -447,7 +524,7 @@ def convert_some_leads(rng: random.Random, company: str) -> int:
 	with acting_as_owner() as act_as:
 		for lead in leads:
 			# Decide from the seed, whatever the lead's current state, so re-runs stay deterministic.
-			if rng.random() >= 0.35 or lead.status == "Converted":
+			if rng.random() >= 0.35 or lead.status == "Converted" or not lead.lead_owner:
 				continue
 			if frappe.db.exists("Customer", {"lead_name": lead.name}):
 				continue
@@ -461,11 +538,13 @@ def convert_some_leads(rng: random.Random, company: str) -> int:
 	return created
 
 
-def make_invoices(rng: random.Random, company: str) -> int:
-	"""Submitted Sales Invoices over the last 12 months for about half of the demo customers."""
+def make_invoices(rng: random.Random, company: str, first_contact: set[str]) -> int:
+	"""Submitted Sales Invoices over the last 12 months for about half of the demo customers converted
+	from the leads owned at intake (`first_contact`: their emails; not those the story converts)."""
+	leads = frappe.get_all("Lead", filters={"email_id": ("in", list(first_contact) or [""])}, pluck="name")
 	customers = frappe.get_all(
 		"Customer",
-		filters={"lead_name": ("is", "set")},
+		filters={"lead_name": ("in", leads or [""])},
 		fields=["name"],
 		order_by="name",
 	)
@@ -621,6 +700,14 @@ def make_shares(rng: random.Random, company: str) -> int:
 	return created
 
 
+def tell_story() -> dict:
+	"""Something to do for every login (crm_pool.demo_story): reviews, claims, requests, a transfer, a
+	conflict, customers due for recycling, grades and visits, rewards to approve and pay."""
+	manager = next(u.email for u in DEMO_USERS if SALES_MANAGER in u.roles)
+	salespeople = {u.email.split("@")[0]: u.territory for u in DEMO_USERS if u.territory}
+	return demo_story.tell(EMAIL_DOMAIN, manager, salespeople)
+
+
 def region_of(province: str) -> str:
 	return next(region for region, provinces in REGIONS.items() if province in provinces)
 
@@ -682,5 +769,18 @@ def format_summary(summary: dict) -> str:
 		f"共享 shares new {summary.get('shares_created', 0)}",
 		"登录 logins (password for all: " + summary["password"] + "):",
 	]
-	lines += [f"  {u['user']:<34} {u['name']:<6} {', '.join(u['roles'])}" for u in summary["logins"]]
+	story = summary.get("story") or {}
+	lines.insert(
+		-1,
+		"故事 story: "
+		+ ", ".join(f"{step} {n}" for step, n in story.items() if step != "seconds")
+		+ " (seconds: "
+		+ ", ".join(f"{step} {s}" for step, s in (story.get("seconds") or {}).items())
+		+ ")",
+	)
+	for u in summary["logins"]:
+		lines.append(f"  {u['user']:<34} {u['name']:<6} {', '.join(u['roles'])}")
+		found = demo_story.format_found(summary.get("found", {}).get(u["user"], {}))
+		if found:
+			lines.append(f"      finds: {found}")
 	return "\n".join(lines)

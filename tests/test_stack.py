@@ -89,7 +89,8 @@ def test_make_demo_builds_the_organisation_and_is_idempotent():
 	converted = frappe.get_all("Customer", filters={"lead_name": ("is", "set")}, pluck="account_manager")
 	assert converted and all(converted)
 
-	# the sharing story: shares of every stage, one not rewardable, last month's rewards, one approved
+	# the sharing story: shares of every stage, one not rewardable, last month's rewards, 赵敏's approved
+	# and paid (the story, crm_pool.demo_story)
 	assert summary["shares_created"] == len(demo.DEMO_SHARES) + 1
 	statuses = frappe.get_all("Customer Share", pluck="status")
 	assert {"Shared", "Accepted", "Converted", "Not Rewardable"} <= set(statuses)
@@ -98,7 +99,7 @@ def test_make_demo_builds_the_organisation_and_is_idempotent():
 		filters={"sharer": f"zhao.min@{demo.EMAIL_DOMAIN}"},
 		fields=["workflow_state", "net_amount"],
 	)
-	assert [(r.workflow_state, r.net_amount) for r in zhao] == [("Approved", 500)]  # 75 万元 estimated
+	assert [(r.workflow_state, r.net_amount) for r in zhao] == [("Paid", 500)]  # 75 万元 estimated
 	assert frappe.get_all(
 		"Referral Reward", filters={"sharer": f"zhang.wei@{demo.EMAIL_DOMAIN}"}, pluck="net_amount"
 	) == [500]

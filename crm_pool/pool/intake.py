@@ -46,6 +46,7 @@ from crm_pool.core.status import (
 	owned_status,
 )
 from crm_pool.pool.dedupe import dedupe_keys, duplicate_message, find_duplicate, lock_dedupe_keys
+from crm_pool.pool.followup import recompute_due
 from crm_pool.pool.profile import party_profile
 
 PARTY_DOCTYPES = ("Lead", "Customer")
@@ -285,6 +286,7 @@ def create_pool_customer(
 	log_change(pc, INTAKE, to_user=owner, reason=profile.get("source"))
 	if owner:
 		mirror_owner(pc, None)
+		recompute_due([pc.name])  # the first contact's customer is recycled by the pool's rules too
 	frappe.db.set_value(party_type, party, "pool_customer", pc.name, update_modified=False)
 	party_doc.pool_customer = pc.name
 	return pc

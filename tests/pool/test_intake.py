@@ -12,6 +12,7 @@ import pytest
 from erpnext.crm.doctype.lead.lead import make_customer
 from frappe.model.workflow import WorkflowTransitionError, apply_workflow
 from frappe.translate import clear_cache as clear_translation_cache
+from frappe.utils import get_datetime
 
 from crm_pool import demo
 from crm_pool.core import errors, normalize
@@ -146,6 +147,17 @@ def test_lead_with_owner_is_owned_by_its_first_contact(make_user):
 	)
 	assert intake.create_pool_customer("Lead", lead.name).name == pc.name  # idempotent
 	assert frappe.db.count("Pool Customer", {"party": lead.name}) == 1
+
+
+def test_a_lead_owned_at_intake_gets_its_recycle_due_date(make_user):
+	"""首问负责 owns it at once, under the pool's recycle rules like a claim (it had no due date: never
+	recycled)."""
+	pool = make_pool(no_followup_days=30)
+	owner = named_user(make_user, "王强", SALES_USER)
+	lead = new_lead("苏州瑞丰涂料有限公司", pool=pool, owner=owner)
+	pc = pool_customer_of("Lead", lead.name)
+	assert pc.recycle_due_at
+	assert abs((get_datetime(pc.recycle_due_at) - get_datetime(pc.claimed_at)).days - 30) <= 1
 
 
 def test_lead_without_owner_waits_for_review_when_the_pool_reviews():
@@ -681,8 +693,8 @@ def test_demo_leads_enter_their_regional_pools_through_intake():
 		assert pc.pool == expected_pool
 		if lead.lead_owner:
 			assert pc.owned_by == lead.lead_owner and pc.status in (OWNED, CONVERTED)
-		else:
-			assert (pc.owned_by, pc.status) == (None, PENDING_REVIEW)
+		else:  # waiting for review, unless the demo's manager approved it (crm_pool.demo_story)
+			assert pc.owned_by is None and pc.status in (PENDING_REVIEW, IN_POOL)
 	converted = frappe.get_all("Customer", filters={"lead_name": ("is", "set")}, pluck="name")
 	assert converted
 	for customer in converted:
