@@ -311,10 +311,13 @@ def execute(filters: dict | None = None) -> tuple:
 
 def add_indexes(doctype: str) -> None:
 	"""The report's indexes on `doctype` (called from its on_doctype_update): Pool Log by time with
-	the columns the counts read (an index-only scan of the window), Pool Customers by the time they
+	the columns the counts read (an index-only scan of the window, the scorecard's distinct customers
+	included), Pool Customers by the time they
 	were got with the follow-up columns."""
 	if doctype == "Pool Log":
-		frappe.db.add_index("Pool Log", ["at", "action", "to_user", "from_user", "pool"], LOG_WINDOW_INDEX)
+		frappe.db.add_index(
+			"Pool Log", ["at", "action", "to_user", "from_user", "pool", "pool_customer"], LOG_WINDOW_INDEX
+		)
 	elif doctype == "Pool Customer":
 		frappe.db.add_index(
 			"Pool Customer",
