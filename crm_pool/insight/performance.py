@@ -312,8 +312,7 @@ def execute(filters: dict | None = None) -> tuple:
 def add_indexes(doctype: str) -> None:
 	"""The report's indexes on `doctype` (called from its on_doctype_update): Pool Log by time with
 	the columns the counts read (an index-only scan of the window, the scorecard's distinct customers
-	included), Pool Customers by the time they
-	were got with the follow-up columns."""
+	included), Pool Customers by the time they were got with the follow-up columns."""
 	if doctype == "Pool Log":
 		frappe.db.add_index(
 			"Pool Log", ["at", "action", "to_user", "from_user", "pool", "pool_customer"], LOG_WINDOW_INDEX
