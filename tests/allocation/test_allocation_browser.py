@@ -65,9 +65,15 @@ def test_a_manager_previews_and_allocates_from_the_pool_board(web_server, browse
 	browser.get(f"{web_server}/app/pool-customer?pool={urllib.parse.quote(board.pool)}")
 	wait_for_list(wait, "Pool Customer", 4)  # the board, filtered on the pool
 	wait.until(ec.element_to_be_clickable((By.XPATH, "//button[normalize-space()='从公海调配']"))).click()
-	dialog = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".modal.show")))
-	# the dialog is for the board's pool, and the pool's settings loaded
-	assert browser.execute_script("return cur_dialog.get_value('pool')") == board.pool
+	# the dialog is for the board's pool (waited for: on a loaded machine the click's dialog is built
+	# after a round trip, and another modal may be fading out), and the pool's settings loaded
+	wait.until(
+		lambda d: d.execute_script(
+			"return !!(window.cur_dialog && cur_dialog.display && cur_dialog.get_value('pool') === arguments[0])",
+			board.pool,
+		)
+	)
+	dialog = browser.execute_script("return cur_dialog.$wrapper[0]")
 	wait.until(lambda d: "公海中有" in dialog.text)
 	dialog.find_element(By.CSS_SELECTOR, ".btn-modal-primary").click()  # 预览
 	wait.until(lambda d: "4 个分配给成员" in dialog.text)
