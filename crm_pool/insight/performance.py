@@ -38,6 +38,7 @@ from frappe.utils import flt, get_first_day, getdate, now_datetime, nowdate
 
 from crm_pool.access.permissions import ALL, TEAM, scope
 from crm_pool.core.status import ASSIGN, CLAIM, CONVERT, RECYCLE, RELEASE
+from crm_pool.insight.scope import user_names
 
 # Indexes (names) added by `add_indexes`: the log's window with every column the counts read, and
 # the customers got in a window with what the cadence and the median read.
@@ -247,11 +248,7 @@ def performance(filters: dict, user: str | None = None) -> tuple[list[dict], dic
 	counts = log_counts(start, end, people, pools, pool)
 	followups = followup_measures(start, end, people, pools, pool)
 	names = sorted(set(counts) | set(followups))
-	full_names = dict(
-		frappe.get_all(
-			"User", filters={"name": ("in", names or [""])}, fields=["name", "full_name"], as_list=True
-		)
-	)
+	full_names = user_names(names)
 	measures = ("claimed", "allocated", "released", "recycled", "converted")
 	rows, total = [], frappe._dict({m: 0 for m in measures}, followups=0, months=0.0)
 	for name in names:
