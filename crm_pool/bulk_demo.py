@@ -21,7 +21,7 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from crm_pool import demo
-from crm_pool.core import normalize
+from crm_pool.core import log, normalize
 from crm_pool.core.status import IN_POOL, LOCKED, OWNED
 from crm_pool.pool.followup import RECYCLABLE, recompute_due_for_pool
 
@@ -289,6 +289,9 @@ def make_bulk_history(commit: bool = True) -> dict:
 			frappe.db.commit()
 	for doctype, definitions in indexes.items():
 		_add_indexes(doctype, definitions)
+	log.rebuild_tally()  # the entries were written (and the previous run's deleted) in SQL
+	if commit:
+		frappe.db.commit()
 	owned = "pc.owned_by IS NOT NULL AND pc.claimed_at IS NOT NULL"
 	frappe.db.sql(
 		f"""UPDATE `tabPool Customer` pc SET

@@ -32,6 +32,7 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, nowdate
 
 from crm_pool.core.errors import PoolRuleError
+from crm_pool.core.log import rebuild_tally
 from crm_pool.core.status import ASSIGN, CLAIM, CONVERTED, IN_POOL, INTAKE, OWNED, PENDING_REVIEW, TRANSFER
 
 # Customers left waiting for the manager's review (审核) in each pool that reviews.
@@ -179,6 +180,7 @@ def shift_claims_back(names: list[str], days: int) -> None:
 		WHERE l.action IN %(actions)s AND l.to_user IS NOT NULL""",
 		values,
 	)
+	rebuild_tally()  # the entries' days moved (a demo's history: a few hundred entries)
 	frappe.db.sql(
 		"""UPDATE `tabPool Customer` SET claimed_at = DATE_SUB(claimed_at, INTERVAL %(days)s DAY),
 			last_followup_at = DATE_SUB(last_followup_at, INTERVAL %(days)s DAY)

@@ -23,9 +23,9 @@ a Sales Manager the members of the pools they administer (admin rows of Customer
 themselves, counting only those pools' customers (administering none: their own row); anyone else
 (a sales user) their own row only.
 
-Reads: one GROUP BY over the Pool Log window for the five counts (a covering index on `at`,
-`add_indexes`), one GROUP BY over the Pool Customers got in the window for the cadence, and one
-window-function query for the medians (MariaDB's MEDIAN ... OVER), whatever the number of people.
+Reads: one GROUP BY over the Pool Log Tally's days of the window for the five counts (`core.log`),
+one GROUP BY over the Pool Customers got in the window for the cadence, and one window-function
+query for the medians (MariaDB's MEDIAN ... OVER), whatever the number of people.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from frappe import _
 from frappe.utils import flt, get_first_day, getdate, now_datetime, nowdate
 
 from crm_pool.access.permissions import ALL, TEAM, scope
+from crm_pool.core.log import TALLY_INDEX
 from crm_pool.core.status import ASSIGN, CLAIM, CONVERT, RECYCLE, RELEASE
 from crm_pool.insight.scope import user_names
 
 # Indexes (names) added by `add_indexes`: the log's window with every column the counts read, and
 # the customers got in a window with what the cadence and the median read.
-LOG_WINDOW_INDEX = "insight_log_window"
 CLAIMED_INDEX = "insight_claimed"
 TO_OWNER = (CLAIM, ASSIGN, CONVERT)  # counted for to_user
 FROM_OWNER = (RELEASE, RECYCLE)  # counted for from_user
@@ -152,14 +152,16 @@ def _conditions(
 
 
 def log_counts(start, end, people=None, pools=None, pool=None) -> dict[str, frappe._dict]:
-	"""The five Pool Log counts per person in [start, end), one GROUP BY (the person of an entry is
-	its to_user for claims, assignments and conversions, its from_user for releases and recycles)."""
-	person = "IF(l.action IN %(to_owner)s, l.to_user, l.from_user)"
-	where = ["l.at >= %(start)s", "l.at < %(end)s", "l.action IN %(actions)s"]
-	where += _conditions("l", person, people, pools, pool)
+	"""The five Pool Log counts per person in [start, end) (whole days), one GROUP BY over the Pool
+	Log Tally (`core.log`: the entries per day, pool, action and owners) — ~days × people × actions
+	rows, not every entry of the window. The person of an entry is its to_user for claims,
+	assignments and conversions, its from_user for releases and recycles."""
+	person = "IF(t.action IN %(to_owner)s, t.to_user, t.from_user)"
+	where = ["t.day >= %(start)s", "t.day < %(end)s", "t.action IN %(actions)s"]
+	where += _conditions("t", person, people, pools, pool)
 	values = {
-		"start": start,
-		"end": end,
+		"start": getdate(start),
+		"end": getdate(end),
 		"to_owner": TO_OWNER,
 		"actions": TO_OWNER + FROM_OWNER,
 		"people": tuple(people or ()) or ("",),
@@ -171,12 +173,14 @@ def log_counts(start, end, people=None, pools=None, pool=None) -> dict[str, frap
 		"recycle": RECYCLE,
 		"convert": CONVERT,
 	}
-	rows = frappe.db.sql(  # one set-based aggregation over the window (covering index LOG_WINDOW_INDEX)
+	rows = frappe.db.sql(  # one set-based aggregation over the tally's days (its covering index)
 		f"""SELECT {person} AS person,
-			SUM(l.action = %(claim)s) AS claimed, SUM(l.action = %(assign)s) AS allocated,
-			SUM(l.action = %(release)s) AS released, SUM(l.action = %(recycle)s) AS recycled,
-			SUM(l.action = %(convert)s) AS converted
-		FROM `tabPool Log` l FORCE INDEX ({LOG_WINDOW_INDEX})
+			SUM(IF(t.action = %(claim)s, t.entries, 0)) AS claimed,
+			SUM(IF(t.action = %(assign)s, t.entries, 0)) AS allocated,
+			SUM(IF(t.action = %(release)s, t.entries, 0)) AS released,
+			SUM(IF(t.action = %(recycle)s, t.entries, 0)) AS recycled,
+			SUM(IF(t.action = %(convert)s, t.entries, 0)) AS converted
+		FROM `tabPool Log Tally` t FORCE INDEX ({TALLY_INDEX})
 		WHERE {" AND ".join(where)}
 		GROUP BY person HAVING person IS NOT NULL""",
 		values,
@@ -307,14 +311,9 @@ def execute(filters: dict | None = None) -> tuple:
 
 
 def add_indexes(doctype: str) -> None:
-	"""The report's indexes on `doctype` (called from its on_doctype_update): Pool Log by time with
-	the columns the counts read (an index-only scan of the window, the scorecard's distinct customers
-	included), Pool Customers by the time they were got with the follow-up columns."""
-	if doctype == "Pool Log":
-		frappe.db.add_index(
-			"Pool Log", ["at", "action", "to_user", "from_user", "pool", "pool_customer"], LOG_WINDOW_INDEX
-		)
-	elif doctype == "Pool Customer":
+	"""The report's index on `doctype` (called from its on_doctype_update): Pool Customers by the
+	time they were got, with the follow-up columns (the counts read the Pool Log Tally's own)."""
+	if doctype == "Pool Customer":
 		frappe.db.add_index(
 			"Pool Customer",
 			["claimed_at", "owned_by", "pool", "first_followup_at", "followups_since_claim"],

@@ -21,6 +21,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from crm_pool.core.log import insert_log_rows
 from crm_pool.core.roles import NOT_A_PERSON
 from crm_pool.core.setbased import insert_records
 from crm_pool.core.settings import choose_pool, default_pool, mask_settings
@@ -111,7 +112,7 @@ def adopt(doctype: str, chunk: int = CHUNK, commit: bool = True) -> int:
 				 "pool": pool, "by_user": frappe.session.user, "at": now, "reason": _(REASON)}
 			)  # fmt: skip
 		insert_records("Pool Customer", pc_rows)
-		insert_records("Pool Log", log_rows)
+		insert_log_rows(log_rows)
 		adopted += len(pc_rows)
 		if commit:
 			frappe.db.commit()
