@@ -7,7 +7,8 @@ A customer's age is counted in whole days up to the as-of date:
 - a missing date counts from the record's creation.
 Customers whose clock starts after the as-of date are left out. The buckets are 0-7, 8-30, 31-90
 and over 90 days. One GROUP BY query (by pool, owner and bucket) over the insight index; a user
-counts only the customers they may see (`scope`).
+counts only the customers they may see (`scope`), each part of them on an index range of its own
+(`scope.union_of_visible`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from frappe.utils import getdate, nowdate
 
 from crm_pool.core.status import HAS_OWNER, IN_POOL
 from crm_pool.insight.indexes import INSIGHT_INDEX
-from crm_pool.insight.scope import and_visible, user_names
+from crm_pool.insight.scope import union_of_visible, user_names
 
 # status groups of the filter
 GROUP_IN_POOL, GROUP_OWNED, GROUP_BOTH = "In Pool", "Owned", "Both"
@@ -63,13 +64,14 @@ def ageing(
 	if pool:
 		where.append("pc.pool = %(pool)s")
 	owner = "pc.owned_by" if by_owner else "NULL"
-	counts = frappe.db.sql(  # one GROUP BY, reading the insight index alone (insight.indexes)
-		f"""
-		SELECT pc.pool, {owner} AS owner, {BUCKET_SQL} AS bucket, COUNT(*) AS customers
-		FROM `tabPool Customer` pc FORCE INDEX ({INSIGHT_INDEX})
-		WHERE {" AND ".join(where)}{and_visible(user)}
-		GROUP BY 1, 2, 3
-		""",
+	part = f"""SELECT pc.pool, {owner} AS owner, {BUCKET_SQL} AS bucket, COUNT(*) AS customers
+		FROM `tabPool Customer` pc {{index}}
+		WHERE {" AND ".join(where)}{{visible}}
+		GROUP BY 1, 2, 3"""
+	counts = frappe.db.sql(  # GROUP BY on the insight index alone, per part of what the user sees
+		f"""SELECT pool, owner, bucket, SUM(customers) AS customers
+		FROM ({union_of_visible(part, user, INSIGHT_INDEX)}) parts
+		GROUP BY 1, 2, 3""",
 		values,
 		as_dict=True,
 	)

@@ -3,10 +3,11 @@
 moved to ("" is ungraded); and the current distribution of grades (Pool Customer), in the report
 summary and the chart.
 
-The pool filter is the customer's pool now. A user counts only the customers they may see: the grade
-log of those customers (`access.permissions.grade_log_query`), and those customers for the current
-distribution (`scope`). Invalid customers are not in the distribution. One GROUP BY query each,
-the log's over its `at` index, the distribution's over the insight index (`insight.indexes`).
+The pool filter is the customer's pool now. A user counts only the customers they may see (`scope`):
+the grade log of those customers (the rule of `access.permissions.grade_log_query`, as a condition on
+each entry's customer), and those customers for the current distribution. Invalid customers are not
+in the distribution. One GROUP BY query each, the log's over its `at` index, the distribution's over
+the insight index (`insight.indexes`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, get_first_day, getdate, nowdate
 
-from crm_pool.access.permissions import grade_log_query
 from crm_pool.core.status import INVALID
-from crm_pool.insight.scope import and_visible
+from crm_pool.insight.indexes import GRADE_LOG_INDEX, INSIGHT_INDEX
+from crm_pool.insight.scope import union_of_visible, visible_customers_sql
 
 GRADES = ("A", "B", "C", "")
 LOG = "`tabCustomer Grade Log`"
@@ -41,20 +42,21 @@ def _field(grade: str) -> str:
 
 
 def transitions(start, end, pool: str | None = None, user: str | None = None) -> list[dict]:
-	"""(from_grade, to_grade, moves) of the grade log in the period: one GROUP BY query."""
+	"""(from_grade, to_grade, moves) of the grade log in the period: one GROUP BY query over the log's
+	`at` index; for a pool or a restricted viewer, each entry joined to its customer by key (the
+	viewer's rule as a condition on it, never a list of every customer they may see)."""
 	values = {"from": start, "until": add_days(end, 1), "pool": pool}
-	joins, where = "", [f"{LOG}.at >= %(from)s", f"{LOG}.at < %(until)s"]
-	if pool:
-		joins = f"JOIN `tabPool Customer` pc ON pc.name = {LOG}.pool_customer"
-		where.append("pc.pool = %(pool)s")
-	condition = grade_log_query(user or frappe.session.user)
-	if condition:
-		where.append(condition)
+	joins, where = "", ["l.at >= %(from)s", "l.at < %(until)s"]
+	visible = visible_customers_sql(user or frappe.session.user)
+	if pool or visible:
+		joins = "STRAIGHT_JOIN `tabPool Customer` pc ON pc.name = l.pool_customer"
+		where += ["pc.pool = %(pool)s"] if pool else []
+		where += [visible] if visible else []
 	return frappe.db.sql(
 		f"""
-		SELECT COALESCE({LOG}.from_grade, '') AS from_grade, COALESCE({LOG}.to_grade, '') AS to_grade,
+		SELECT COALESCE(l.from_grade, '') AS from_grade, COALESCE(l.to_grade, '') AS to_grade,
 			COUNT(*) AS moves
-		FROM {LOG} {joins}
+		FROM {LOG} l FORCE INDEX ({GRADE_LOG_INDEX}) {joins}
 		WHERE {" AND ".join(where)}
 		GROUP BY 1, 2
 		""",
@@ -88,13 +90,16 @@ def matrix(moves: list[dict]) -> tuple[list[str], list[dict]]:
 
 
 def distribution(pool: str | None = None, user: str | None = None) -> dict[str, int]:
-	"""Customers per grade now ("" ungraded), Invalid ones left out: one GROUP BY query."""
+	"""Customers per grade now ("" ungraded), Invalid ones left out: one GROUP BY on the insight index
+	(per part of what a restricted user sees, added)."""
 	where = f"pc.status != '{INVALID}'" + (" AND pc.pool = %(pool)s" if pool else "")
+	part = f"""SELECT COALESCE(pc.grade, '') AS grade, COUNT(*) AS customers
+		FROM `tabPool Customer` pc {{index}} WHERE {where}{{visible}} GROUP BY 1"""
 	return {
 		grade or "": int(count)
 		for grade, count in frappe.db.sql(
-			f"""SELECT COALESCE(pc.grade, '') AS grade, COUNT(*) FROM `tabPool Customer` pc
-			WHERE {where}{and_visible(user)} GROUP BY 1""",
+			f"""SELECT grade, SUM(customers) FROM ({union_of_visible(part, user, INSIGHT_INDEX)}) parts
+			GROUP BY 1""",
 			{"pool": pool},
 		)
 	}

@@ -17,7 +17,13 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from crm_pool.access.permissions import OWN, pool_customer_condition, pool_log_query, scope
+from crm_pool.access.permissions import (
+	OWN,
+	pool_customer_condition,
+	pool_customer_parts,
+	pool_log_query,
+	scope,
+)
 
 POOL_LOG, POOL_CUSTOMER = "Pool Log", "Pool Customer"
 TABLE = "`tabPool Customer`."
@@ -63,6 +69,27 @@ def and_visible(user: str | None = None, alias: str = "pc") -> str:
 	""" " AND <condition>" for a WHERE clause, or "" when the user sees every customer."""
 	condition = visible_customers_sql(user, alias)
 	return f" AND {condition}" if condition else ""
+
+
+def union_of_visible(query: str, user: str | None = None, index: str | None = None, alias: str = "pc") -> str:
+	"""`query` (SQL on `alias` with `{visible}` where the viewer's condition goes, as " AND …", and
+	`{index}` after the table) for every customer, or, for a restricted viewer, once per disjoint part
+	of what they see (`pool_customer_parts`) joined by UNION ALL: an aggregate over it adds the
+	parts' rows, each part read on an index range of its own where one OR would read every customer.
+	`index` is forced where the query reads all customers or a part reads whole pools (the insight
+	index, which MariaDB leaves for the `pool` index); the other parts leave the index to MariaDB
+	(owned_by, exclusive_manager, the collaborators' parent)."""
+	user = user or frappe.session.user
+	parts = pool_customer_parts(user)
+	forced = f"FORCE INDEX ({index})" if index else ""
+	if parts is None:
+		return query.replace("{index}", forced).replace("{visible}", "")
+	return "\nUNION ALL\n".join(
+		query.replace("{index}", forced if name == "pools" else "").replace(
+			"{visible}", " AND " + part.replace(TABLE, f"{alias}.")
+		)
+		for name, part in parts.items()
+	)
 
 
 def user_names(users) -> dict[str, str]:
