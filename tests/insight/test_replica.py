@@ -24,9 +24,8 @@ from frappe.desk.query_report import run
 
 from crm_pool.core.log import log_change
 from crm_pool.core.status import CLAIM, IN_POOL
-from crm_pool.insight import cards, charts, replica
 from tests.conftest import real_commit
-from tests.factories import make_pool, make_pool_customer, purge
+from tests.factories import call_whitelisted, make_pool, make_pool_customer, purge
 
 GRADE = "B"
 
@@ -119,23 +118,31 @@ def pool():
 
 
 def counts(pool: str) -> dict:
-	"""What each reader counts of `pool`: the report, a custom chart source, a "Document Type" number
+	"""What each reader counts of `pool`, called as the desk calls it (`call_whitelisted`: the app's
+	`override_whitelisted_methods` apply): the report, a custom chart source, a "Document Type" number
 	card and a "Group By" chart (in-pool customers), a custom number card (claims today)."""
-	report = read(run, "Pool Ageing", filters=json.dumps({"pool": pool}), ignore_prepared_report=True)
-	ageing = read(charts.pool_ageing, filters=json.dumps({"pool": pool}))
-	card_doc = frappe.get_doc("Number Card", "Customers in Pool").as_dict()
+	report = read(
+		call_whitelisted,
+		"frappe.desk.query_report.run",
+		report_name="Pool Ageing",
+		filters=json.dumps({"pool": pool}),
+		ignore_prepared_report=True,
+	)
+	ageing = read(call_whitelisted, "crm_pool.insight.charts.pool_ageing", filters=json.dumps({"pool": pool}))
 	card = read(
-		replica.number_card_result,
-		frappe.as_json(card_doc),
-		json.dumps([["Pool Customer", "status", "=", IN_POOL], ["Pool Customer", "pool", "=", pool]]),
+		call_whitelisted,
+		"frappe.desk.doctype.number_card.number_card.get_result",
+		doc=frappe.as_json(frappe.get_doc("Number Card", "Customers in Pool").as_dict()),
+		filters=json.dumps([["Pool Customer", "status", "=", IN_POOL], ["Pool Customer", "pool", "=", pool]]),
 	)
 	chart = read(
-		replica.dashboard_chart_get,
+		call_whitelisted,
+		"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
 		chart_name="Grade Distribution",
 		filters=json.dumps([["Pool Customer", "pool", "=", pool]]),
 		refresh=1,
 	)
-	claims = read(cards.claims_today, filters=json.dumps({"pool": pool}))
+	claims = read(call_whitelisted, "crm_pool.insight.cards.claims_today", filters=json.dumps({"pool": pool}))
 	grades = dict(zip(chart["labels"], chart["datasets"][0]["values"], strict=True)) if chart else {}
 	return {
 		"report": sum(r["total"] for r in report["result"] if isinstance(r, dict) and r.get("pool") == pool),
