@@ -55,6 +55,7 @@ def tear_down(made: frappe._dict) -> None:
 		"DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (made.leads,)
 	)
 	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE pool = %s", made.pool)
+	frappe.db.sql("DELETE FROM `tabPool Claim Counter` WHERE pool = %s", made.pool)
 	frappe.db.sql("DELETE FROM `tabLead` WHERE name IN %s", (made.leads,))
 	frappe.db.sql("DELETE FROM `tabHas Role` WHERE parent IN %s", (made.users,))
 	frappe.db.sql("DELETE FROM `tabUser` WHERE name IN %s", (made.users,))
@@ -77,7 +78,7 @@ def run_client(site: str, user: str, pcs: list[str], seed: int, results, start) 
 		for pc in order:
 			t0 = time.perf_counter()
 			try:
-				ownership.claim(pc)
+				ownership.claim(pc, own_transaction=True)  # as the API's claim
 				frappe.db.commit()
 				outcome = "claimed"
 			except PoolRuleError as e:
