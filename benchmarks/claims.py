@@ -59,6 +59,9 @@ def tear_down(made: frappe._dict) -> None:
 	frappe.db.sql(
 		"DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (made.leads,)
 	)
+	frappe.db.sql(
+		"DELETE FROM `tabComment` WHERE reference_doctype = 'Lead' AND reference_name IN %s", (made.leads,)
+	)
 	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE pool = %s", made.pool)
 	frappe.db.sql("DELETE FROM `tabPool Claim Counter` WHERE pool = %s", made.pool)
 	frappe.db.sql("DELETE FROM `tabLead` WHERE name IN %s", (made.leads,))

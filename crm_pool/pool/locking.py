@@ -83,13 +83,16 @@ def begin_claim_transaction() -> bool:
 	return True
 
 
+_READ_COMMITTED_ALLOWED: dict[str, bool] = {}  # per site, for the life of the process
+
+
 def _read_committed_allowed() -> bool:
-	allowed = getattr(frappe.local, "crm_pool_read_committed", None)
-	if allowed is None:
+	site = frappe.local.site
+	if site not in _READ_COMMITTED_ALLOWED:
 		log_bin, binlog_format = frappe.db.sql("SELECT @@log_bin, @@binlog_format")[0]
-		allowed = not (int(log_bin or 0) and (binlog_format or "").upper() == "STATEMENT")
-		frappe.local.crm_pool_read_committed = allowed
-	return allowed
+		statement_log = int(log_bin or 0) and (binlog_format or "").upper() == "STATEMENT"
+		_READ_COMMITTED_ALLOWED[site] = not statement_log
+	return _READ_COMMITTED_ALLOWED[site]
 
 
 def lock_pool_customer(name: str, *, shared_pool: bool = False) -> frappe._dict:
