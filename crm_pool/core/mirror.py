@@ -82,8 +82,20 @@ def assign_owner(pc) -> None:
 	if not owner or pc.get("party_type") not in OWNER_FIELD or not pc.get("party"):
 		return
 	doctype, name = pc.party_type, pc.party
-	filters = {"reference_type": doctype, "reference_name": name, "status": "Open", "allocated_to": owner}
-	if frappe.db.exists("ToDo", filters):
+	todo, user = frappe.qb.DocType("ToDo"), frappe.qb.DocType("User")
+	has_one = (
+		frappe.qb.from_(todo)
+		.select(todo.name)
+		.where(
+			(todo.reference_type == doctype)
+			& (todo.reference_name == name)
+			& (todo.status == "Open")
+			& (todo.allocated_to == owner)
+		)
+		.limit(1)
+		.run()
+	)
+	if has_one:
 		return
 	description = escape_html(ASSIGNMENT_NOTE)
 	by_name = get_fullname(by)
@@ -98,7 +110,7 @@ def assign_owner(pc) -> None:
 			"now": now,
 			"today": now.date(),
 			"by": by,
-			"by_name": frappe.db.get_value("User", by, "full_name"),
+			"by_name": frappe.qb.from_(user).select(user.full_name).where(user.name == by).run()[0][0],
 			"owner": owner,
 			"description": description,
 			"doctype": doctype,
@@ -141,7 +153,8 @@ def assign_owner(pc) -> None:
 		docname=name,
 		after_commit=True,
 	)
-	assign_to.notify_assignment(by, owner, doctype, name, action="ASSIGN", description=description)
+	if by != owner:  # Frappe tells no one of a self-assignment
+		assign_to.notify_assignment(by, owner, doctype, name, action="ASSIGN", description=description)
 	if frappe.get_cached_value("User", owner, "follow_assigned_documents"):
 		from frappe.desk.form.document_follow import follow_document
 

@@ -55,8 +55,22 @@ PC_FIELDS = (
 
 
 def check_user(user: str) -> None:
-	if not frappe.db.exists("User", {"name": user, "enabled": 1}):
+	table = frappe.qb.DocType("User")
+	if not frappe.qb.from_(table).select(table.name).where((table.name == user) & (table.enabled == 1)).run():
 		frappe.throw(_("User {0} does not exist or is disabled").format(user), PoolRuleError)
+
+
+def read_pool_customer(name: str) -> frappe._dict | None:
+	"""The pool customer's columns of a change of ownership, read without locks (None: no such row).
+	(Through frappe.qb: `frappe.db.get_value` parses each field name with sqlparse, ~2 ms a claim.)"""
+	table = frappe.qb.DocType("Pool Customer")
+	rows = (
+		frappe.qb.from_(table)
+		.select(*(table[f] for f in PC_FIELDS))
+		.where(table.name == name)
+		.run(as_dict=True)
+	)
+	return rows[0] if rows else None
 
 
 # The site config key choosing the claim path, and its value for the old one (benchmarks).
@@ -98,9 +112,11 @@ def _read_committed_allowed() -> bool:
 def lock_pool_customer(name: str, *, shared_pool: bool = False) -> frappe._dict:
 	"""Lock the pool customer's pool (exclusively; `shared_pool`: shared, for a claim at READ
 	COMMITTED), then its row, until the transaction ends; returns the row."""
-	pool = frappe.db.get_value("Pool Customer", name, "pool")
-	if not frappe.db.exists("Pool Customer", name):
+	table = frappe.qb.DocType("Pool Customer")
+	found = frappe.qb.from_(table).select(table.pool).where(table.name == name).run()
+	if not found:
 		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+	pool = found[0][0]
 	if shared_pool:
 		frappe.db.sql("SELECT name FROM `tabCustomer Pool` WHERE name = %s LOCK IN SHARE MODE", pool)
 	else:
@@ -177,8 +193,20 @@ def lost_within(pool_customer: str, user: str, days: int):
 	"""When the user last released or lost this customer within `days`, else None."""
 	lost = (RELEASE, RECYCLE, TRANSFER, ASSIGN)
 	since = add_days(now_datetime(), -days)
-	filters = {"pool_customer": pool_customer, "from_user": user, "action": ("in", lost), "at": (">=", since)}
-	latest = frappe.get_all("Pool Log", filters=filters, pluck="at", order_by="at desc", limit=1)
+	log = frappe.qb.DocType("Pool Log")
+	latest = (
+		frappe.qb.from_(log)
+		.select(log.at)
+		.where(
+			(log.pool_customer == pool_customer)
+			& (log.from_user == user)
+			& log.action.isin(lost)
+			& (log.at >= since)
+		)
+		.orderby(log.at, order=frappe.qb.desc)
+		.limit(1)
+		.run(pluck=True)
+	)
 	return latest[0] if latest else None
 
 

@@ -33,7 +33,6 @@ from crm_pool.core.status import (
 )
 from crm_pool.pool import followup
 from crm_pool.pool.locking import (
-	PC_FIELDS,
 	begin_claim_transaction,
 	check_user,
 	claims_today,
@@ -42,6 +41,7 @@ from crm_pool.pool.locking import (
 	lock_pool_customer,
 	lost_within,
 	owned_count,
+	read_pool_customer,
 	serialized_claims,
 )
 
@@ -139,9 +139,7 @@ def claim(pool_customer: str, user: str | None = None, *, own_transaction: bool 
 	serialized = serialized_claims()
 	read_committed = own_transaction and begin_claim_transaction()
 	# Fast refusal without locks when it is visibly taken; the locked re-check below decides.
-	check_in_pool(
-		frappe.db.get_value("Pool Customer", pool_customer, PC_FIELDS, as_dict=True) or pool_customer
-	)
+	check_in_pool(read_pool_customer(pool_customer) or pool_customer)
 	pc = lock_pool_customer(pool_customer, shared_pool=read_committed)
 	check_in_pool(pc)
 	if not serialized:
@@ -161,7 +159,7 @@ def check_claim_rules(pc: frappe._dict, user: str, *, locking: bool = True) -> N
 	settings = pool_settings(pc.pool)
 	if not settings.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(settings.pool_name), PoolRuleError)
-	if pc.pool not in user_pools(user) and not is_manager(user):
+	if not user_pools(user, only=pc.pool) and not is_manager(user):
 		frappe.throw(_("You are not a member of pool {0}").format(settings.pool_name), PoolRuleError)
 	if settings.claim_mode == APPLY_AND_APPROVE:
 		frappe.throw(
