@@ -447,3 +447,32 @@ def test_a_claim_waits_for_an_exclusive_pool_lock_and_then_sees_its_changes(shar
 	assert "the most allowed" in out["result"], out
 	frappe.db.rollback()
 	assert frappe.db.count("Pool Customer", {"name": ("in", pcs), "owned_by": a}) == 2
+
+
+def test_a_claim_in_its_own_transaction_ends_the_shares_and_others_assignments(shared_pool):
+	"""The claim at READ COMMITTED reads first whether there is access to end; here there is."""
+	(a, b), (pc, untouched) = shared_pool(users=2, customers=2)
+	lead = frappe.db.get_value("Pool Customer", pc, "lead")
+	# what an in-pool Lead may carry from before the pool (crm_pool refuses both on one today)
+	frappe.db.sql(
+		"""INSERT INTO `tabDocShare` (name, creation, modified, owner, modified_by, share_doctype,
+			share_name, user, `read`) VALUES (%(name)s, NOW(), NOW(), 'Administrator', 'Administrator',
+			'Lead', %(lead)s, %(user)s, 1)""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": b},
+	)
+	frappe.db.sql(
+		"""INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, status, allocated_to,
+			reference_type, reference_name, description) VALUES (%(name)s, NOW(), NOW(), 'Administrator',
+			'Administrator', 'Open', %(user)s, 'Lead', %(lead)s, 'x')""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": b},
+	)
+	real_commit()
+	assert at_once([(a, lambda: ownership.claim(pc, own_transaction=True))]) == ["ok"]
+	assert at_once([(a, lambda: ownership.claim(untouched, own_transaction=True))]) == ["ok"]
+	frappe.db.rollback()
+	assert not frappe.db.exists("DocShare", {"share_doctype": "Lead", "share_name": lead})
+	todos = frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead}, fields=["allocated_to", "status"]
+	)
+	assert sorted((t.allocated_to, t.status) for t in todos) == [(a, "Open"), (b, "Cancelled")]
+	assert frappe.db.get_value("Lead", lead, "_assign") == f'["{a}"]'
