@@ -3,8 +3,9 @@
 The lock order. Every change of ownership takes, in this order and never the other way round:
 
 1. its pool's row (`tabCustomer Pool`, `SELECT … FOR UPDATE` / `LOCK IN SHARE MODE`): exclusively
-   for assign, release, lock, recycle's and allocation's batches, transfers, merges, collaborators
-   and bulk claims (`claim_many`), and by Frappe itself when the pool's rules are saved; a single
+   for assign, release, lock, allocation's batches, transfers, merges, collaborators and bulk claims
+   (`claim_many`), the daily recycle and reminders (every pool, before selecting the due customers:
+   `recycle.select_into`), and by Frappe itself when the pool's rules are saved; a single
    claim in a transaction of its own (`begin_claim_transaction`) takes it *shared*, so claims in one
    pool do not wait for each other, and everything that takes the row exclusively waits for the
    claims under way (and they for it): the rules a claim reads, and the counts behind its caps,
@@ -14,8 +15,12 @@ The lock order. Every change of ownership takes, in this order and never the oth
 3. the claimant's Pool Claim Counter row (one per user and pool, `lock_claimant`): claims only, after
    the customer's row; a user's claims in a pool wait for each other, not for other users' claims.
 
-The rows a change writes after that (Pool Log, its tally, ToDo, the parties) are its own. Nothing
-locks a pool row after a customer row, or a customer row after a counter row, so no cycle appears.
+The rows a change writes after that (Pool Log, its tally, ToDo, the parties) are its own. No change
+of ownership locks a pool row after a customer row, or a customer row after a counter row, so no
+cycle appears among them. (A follow-up is not a change of ownership: it locks its customer's row,
+then reads the pool's row shared for the new due date. Claims hold that row shared too and do not
+wait for it; a change holding the pool row exclusively that wants the same customer can meet it in
+a deadlock, which InnoDB breaks by refusing one of the two.)
 
 The counts behind the caps (owned customers, claims today) must see every committed change. A
 claim in a transaction of its own runs at READ COMMITTED: under its customer's and its counter's

@@ -137,15 +137,15 @@ def claim(pool_customer: str, user: str | None = None, *, own_transaction: bool 
 	user = user or frappe.session.user
 	check_user(user)
 	serialized = serialized_claims()
-	read_committed = own_transaction and begin_claim_transaction()
 	# Fast refusal without locks when it is visibly taken; the locked re-check below decides.
 	check_in_pool(read_pool_customer(pool_customer) or pool_customer)
+	read_committed = own_transaction and begin_claim_transaction()
 	pc = lock_pool_customer(pool_customer, shared_pool=read_committed)
 	check_in_pool(pc)
 	if not serialized:
 		lock_claimant(pc.pool, user)
 	check_claim_rules(pc, user, locking=not read_committed)
-	set_owner(pc, user, CLAIM)
+	set_owner(pc, user, CLAIM, fresh_reads=read_committed)
 	if not serialized:
 		count_claim(pc.pool, user)
 	return pc
@@ -262,15 +262,29 @@ def unlock(pool_customer: str, reason: str | None = None) -> frappe._dict:
 
 
 def set_owner(
-	pc: frappe._dict, user: str | None, action: str, *, reason: str | None = None, rule: str | None = None
+	pc: frappe._dict,
+	user: str | None,
+	action: str,
+	*,
+	reason: str | None = None,
+	rule: str | None = None,
+	fresh_reads: bool = False,
 ) -> None:
 	"""Move one pool customer to `user` (None: back to the pool): the row, the log, ERPNext's owner
 	fields and assignment with its comment and notification, and the recycle due date. `pc` must
 	have been locked. A claim (from the pool) writes the assignment itself (`mirror.assign_owner`);
-	other changes, and claims on the serialized path, go through Frappe's assignment."""
+	other changes, and claims on the serialized path, go through Frappe's assignment. `fresh_reads`:
+	the transaction is at READ COMMITTED (see `write_owners`)."""
 	previous = pc.owned_by
 	write_owners(
-		"pc.name = %(name)s", {"name": pc.name}, action, user, reason=reason, rule=rule, mirror_parties=False
+		"pc.name = %(name)s",
+		{"name": pc.name},
+		action,
+		user,
+		reason=reason,
+		rule=rule,
+		mirror_parties=False,
+		fresh_reads=fresh_reads,
 	)
 	pc.owned_by = user
 	if action == CLAIM and user and not previous and not serialized_claims():
@@ -316,6 +330,7 @@ def write_owners(
 	reason_sql: str | None = None,
 	now=None,
 	mirror_parties: bool = True,
+	fresh_reads: bool = False,
 ) -> None:
 	"""The one place owners change, set-based, for every pool customer `pc` matching `where_sql`
 	(locked by the caller): the Pool Log first (it reads the old owner), ERPNext's owner fields and
@@ -327,7 +342,8 @@ def write_owners(
 	longer listed as a collaborator. Back to the pool (release, recycle, transfer to the pool): in the
 	pool from `now`, no due date, no lock, no exclusive manager, and its collaborators lose their access
 	(an exclusive manager who was the old owner becomes the new owner). Either way the
-	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`)."""
+	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`; with
+	`fresh_reads`, the transaction is at READ COMMITTED: a plain read first says whether any do)."""
 	values = dict(
 		values,
 		_user=user,
@@ -377,7 +393,8 @@ def write_owners(
 		WHERE c.parenttype = 'Pool Customer' AND {collaborators} AND {where_sql}""",
 		values,
 	)
-	mirror.revoke_access_select(where_sql, values)  # shares and others' assignments end with ownership
+	# shares and others' assignments end with ownership
+	mirror.revoke_access_select(where_sql, values, check_first=fresh_reads)
 	events.owners_changed()  # capabilities above (sharing) follow the new owners
 
 

@@ -447,3 +447,81 @@ def test_a_claim_waits_for_an_exclusive_pool_lock_and_then_sees_its_changes(shar
 	assert "the most allowed" in out["result"], out
 	frappe.db.rollback()
 	assert frappe.db.count("Pool Customer", {"name": ("in", pcs), "owned_by": a}) == 2
+
+
+def test_a_claim_in_its_own_transaction_ends_the_shares_and_others_assignments(shared_pool):
+	"""The claim at READ COMMITTED reads first whether there is access to end; here there is."""
+	(a, b), (pc, untouched) = shared_pool(users=2, customers=2)
+	lead = frappe.db.get_value("Pool Customer", pc, "lead")
+	# what an in-pool Lead may carry from before the pool (crm_pool refuses both on one today)
+	frappe.db.sql(
+		"""INSERT INTO `tabDocShare` (name, creation, modified, owner, modified_by, share_doctype,
+			share_name, user, `read`) VALUES (%(name)s, NOW(), NOW(), 'Administrator', 'Administrator',
+			'Lead', %(lead)s, %(user)s, 1)""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": b},
+	)
+	frappe.db.sql(
+		"""INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, status, allocated_to,
+			reference_type, reference_name, description) VALUES (%(name)s, NOW(), NOW(), 'Administrator',
+			'Administrator', 'Open', %(user)s, 'Lead', %(lead)s, 'x')""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": b},
+	)
+	real_commit()
+	assert at_once([(a, lambda: ownership.claim(pc, own_transaction=True))]) == ["ok"]
+	assert at_once([(a, lambda: ownership.claim(untouched, own_transaction=True))]) == ["ok"]
+	frappe.db.rollback()
+	assert not frappe.db.exists("DocShare", {"share_doctype": "Lead", "share_name": lead})
+	todos = frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead}, fields=["allocated_to", "status"]
+	)
+	assert sorted((t.allocated_to, t.status) for t in todos) == [(a, "Open"), (b, "Cancelled")]
+	assert frappe.db.get_value("Lead", lead, "_assign") == f'["{a}"]'
+
+
+def test_the_recycle_job_waits_for_a_claim_under_way_and_claims_wait_for_it(shared_pool):
+	"""The daily recycle takes the pools' rows first: it waits for the claim under way (which holds
+	its pool's row shared), then recycles; the claimed customer stays with its claimant."""
+	from datetime import timedelta
+
+	from crm_pool.pool import followup, recycle
+
+	(a, b), (claimed, due) = shared_pool(users=2, customers=2, no_followup_days=30)
+	frappe.set_user("Administrator")
+	ownership.assign(due, b, "test set-up")
+	long_ago = frappe.utils.now_datetime() - timedelta(days=45)
+	frappe.db.set_value(
+		"Pool Customer", due, {"claimed_at": long_ago, "last_followup_at": None}, update_modified=False
+	)
+	followup.recompute_due([due])
+	real_commit()
+	held = Held(a, claimed).start()  # a's claim under way
+	out = {}
+
+	def recycle_now():
+		connect()
+		try:
+			out["summary"] = recycle.recycle_due()
+			frappe.db.commit()
+		except Exception as e:
+			frappe.db.rollback()
+			out["error"] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=recycle_now)
+	thread.start()
+	thread.join(1.5)
+	assert thread.is_alive(), out  # waiting for the claim
+	assert held.finish() == "ok"
+	thread.join(60)
+	assert "error" not in out and out["summary"]["recycled"] >= 1, out
+	frappe.db.rollback()
+	owners = dict(
+		frappe.get_all(
+			"Pool Customer",
+			filters={"name": ("in", [claimed, due])},
+			fields=["name", "owned_by"],
+			as_list=True,
+		)
+	)
+	assert owners == {claimed: a, due: None}
