@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import sys
 import time
 import urllib.parse
@@ -46,7 +47,7 @@ import uuid
 import frappe
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import claims  # noqa: E402  (benchmarks/claims.py: connect, set-up and tear-down helpers)
+import claims
 
 PASSWORD = "Claims-http-" + uuid.uuid4().hex[:12]
 CLAIM = "/api/method/crm_pool.api.pool.claim"
@@ -166,8 +167,9 @@ def message_of(raw: bytes) -> str:
 
 
 def set_up_users(tag: str, count: int) -> list[str]:
-	from crm_pool.bulk_demo import insert_sales_users
 	from frappe.utils.password import update_password
+
+	from crm_pool.bulk_demo import insert_sales_users
 
 	users = insert_sales_users(f"httpb-{tag}", count)
 	for u in users:
@@ -197,7 +199,11 @@ def make_pool(tag: str, users: list[str], customers: int, cap: int, label: str) 
 def tear_down(pools: list[frappe._dict], users: list[str]) -> None:
 	frappe.db.rollback()
 	for made in pools:
-		for table, col in (("Comment", "reference_name"), ("Email Queue", "reference_name"), ("Version", "docname")):
+		for table, col in (
+			("Comment", "reference_name"),
+			("Email Queue", "reference_name"),
+			("Version", "docname"),
+		):
 			frappe.db.sql(f"DELETE FROM `tab{table}` WHERE {col} IN %s", (made.leads + made.pcs,))
 		claims.tear_down(made)
 	if users:
@@ -216,7 +222,8 @@ def check_invariants(made: frappe._dict, results: list[tuple]) -> list[str]:
 	problems = []
 	owners = dict(
 		frappe.db.sql(
-			"SELECT name, owned_by FROM `tabPool Customer` WHERE pool = %s AND owned_by IS NOT NULL", made.pool
+			"SELECT name, owned_by FROM `tabPool Customer` WHERE pool = %s AND owned_by IS NOT NULL",
+			made.pool,
 		)
 	)
 	logs = frappe.db.sql(
@@ -260,7 +267,9 @@ async def claim_once(client: Client, pc: str, board: Board, t_arrival: float, re
 	try:
 		status, _, raw = await client.call(CLAIM, {"pool_customer": pc})
 	except Exception as e:
-		results.append((client.user, pc, "error", time.perf_counter() - t_arrival, f"{type(e).__name__}: {e}"))
+		results.append(
+			(client.user, pc, "error", time.perf_counter() - t_arrival, f"{type(e).__name__}: {e}")
+		)
 		return
 	latency = time.perf_counter() - t_arrival
 	if status == 200:
@@ -395,7 +404,9 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 	winners = sum(r[2] == "ok" for r in res)
 	slowest = max(r[3] for r in res)
 	out["burst"] = {"winners": winners, "slowest": slowest}
-	print(f"    {winners} winner(s), {len(res) - winners} refusals, all answered within {slowest * 1000:.0f} ms")
+	print(
+		f"    {winners} winner(s), {len(res) - winners} refusals, all answered within {slowest * 1000:.0f} ms"
+	)
 	summarize("burst", res, max(slowest, 1e-9))
 	if winners != 1:
 		problems.append(f"burst: {winners} winners")
@@ -446,6 +457,7 @@ async def main_async(args, site: str, users: list[str], tag: str, pools: list) -
 	await asyncio.gather(*(login(c) for c in clients))
 	print(f"{len(clients)} users logged in through {args.url}")
 	results = {}
+	cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
 	try:
 		for path in args.paths:
 			set_claim_path(site, "serialized" if path == "serialized" else None)
@@ -453,6 +465,12 @@ async def main_async(args, site: str, users: list[str], tag: str, pools: list) -
 	finally:
 		set_claim_path(site, None)
 		await asyncio.gather(*(c.logout() for c in clients), return_exceptions=True)
+	cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - wall0
+	used = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+	print(
+		f"\nload generator (this process, set-up and checks included): {used:.0f} s CPU in {wall:.0f} s "
+		f"({used / wall:.0%} of one core)"
+	)
 	return results
 
 
@@ -466,7 +484,7 @@ def main() -> None:
 	parser.add_argument("--duration", type=float, default=60, help="seconds of the open loop")
 	parser.add_argument("--rate", type=float, default=1.0, help="claims per second per user, open loop")
 	parser.add_argument("--step-seconds", type=float, default=10, help="seconds per saturation step")
-	parser.add_argument("--start-rate", type=float, default=5, help="first offered rate (claims/s)")
+	parser.add_argument("--start-rate", type=float, default=2, help="first offered rate (claims/s)")
 	parser.add_argument("--step-factor", type=float, default=1.3)
 	parser.add_argument("--max-steps", type=int, default=12)
 	parser.add_argument("--paths", default="serialized,new", help="claim paths, in order")
@@ -486,17 +504,22 @@ def main() -> None:
 
 	if "serialized" in results and "new" in results:
 		old, new = results["serialized"], results["new"]
+
+		def ratio(a, b):
+			return f"{a / b:.2f}" if a == a and b == b and b else "n/a"  # NaN: no sample
+
 		print("\nnew path / serialized path:")
 		print(
-			f"  open loop p99: successes {new['open']['p99_ok'] / old['open']['p99_ok']:.2f}, "
-			f"refusals {new['open']['p99_refused'] / old['open']['p99_refused']:.2f}"
+			f"  open loop p99: successes {ratio(new['open']['p99_ok'], old['open']['p99_ok'])}, "
+			f"refusals {ratio(new['open']['p99_refused'], old['open']['p99_refused'])}; "
+			f"throughput {ratio(new['open']['attempts_per_s'], old['open']['attempts_per_s'])}"
 		)
 		if old["saturation"] and new["saturation"]:
 			print(
-				f"  saturation throughput at p99 ≤ 300 ms: attempts {new['saturation']['attempts_per_s'] / old['saturation']['attempts_per_s']:.2f}, "
-				f"successes {new['saturation']['ok_per_s'] / old['saturation']['ok_per_s']:.2f}"
+				f"  saturation throughput at p99 ≤ 300 ms: attempts {ratio(new['saturation']['attempts_per_s'], old['saturation']['attempts_per_s'])}, "
+				f"successes {ratio(new['saturation']['ok_per_s'], old['saturation']['ok_per_s'])}"
 			)
-		print(f"  burst slowest answer: {new['burst']['slowest'] / old['burst']['slowest']:.2f}")
+		print(f"  burst slowest answer: {ratio(new['burst']['slowest'], old['burst']['slowest'])}")
 	broken = [p for r in results.values() for p in r["problems"]]
 	sys.exit(1 if broken else 0)
 
