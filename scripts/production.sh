@@ -76,14 +76,28 @@ stop_dev_server() {
 	sleep 1
 }
 
+# supervisord and nginx open their log files as root: made beforehand (and given back after) as the
+# bench user's, so that the development server (bench start, as that user) can still write them.
+own_logs() {
+	prod_paths
+	local f files
+	files=$(sed -n 's/^[a-z_]*logfile *= *//p' "$PROD_CONF/supervisor.conf" "$SUPERVISORD_CONF" 2>/dev/null | sort -u)
+	for f in $files "$BENCH_DIR/logs/nginx-error.log" "$BENCH_DIR/logs/nginx-access.log"; do
+		[[ $f == "$BENCH_DIR"/logs/* ]] || continue
+		as_root touch "$f" && as_root chown "$BENCH_USER:" "$f"
+	done
+}
+
 stop_production() {
-	supervisord_running || return 0
-	log "stopping the production server of this bench (supervisord and its programs)"
-	local pid
-	pid=$(cat "$SUPERVISORD_PID")
-	supervisorctl_ shutdown >/dev/null || as_root kill -TERM "$pid" || true
-	for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
-	die "supervisord ($pid) did not stop; see $BENCH_DIR/logs/supervisord.log"
+	if supervisord_running; then
+		log "stopping the production server of this bench (supervisord and its programs)"
+		local pid
+		pid=$(cat "$SUPERVISORD_PID")
+		supervisorctl_ shutdown >/dev/null || as_root kill -TERM "$pid" || true
+		for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+		kill -0 "$pid" 2>/dev/null && die "supervisord ($pid) did not stop; see $BENCH_DIR/logs/supervisord.log"
+	fi
+	[[ ! -f $SUPERVISORD_CONF ]] || own_logs
 }
 
 # Keep, of bench's nginx.conf, the upstreams and the server block of SITE only: bench writes one
@@ -191,6 +205,7 @@ stderr_logfile=$BENCH_DIR/logs/nginx.error.log
 [include]
 files = $PROD_CONF/supervisor.conf
 EOF
+	own_logs
 	as_root nginx -t -q -c "$PROD_CONF/nginx-main.conf" || die "nginx rejects config/nginx-main.conf (see above)"
 }
 
