@@ -155,10 +155,13 @@ write_production_config() {
 # \`bench setup nginx\`, this site's block only).
 $nginx_user
 worker_processes auto;
+worker_rlimit_nofile 16384;
 pid $PROD_PIDS/nginx.pid;
 error_log $BENCH_DIR/logs/nginx-error.log warn;
 events {
-	worker_connections 1024;
+	# two connections per request in flight (client, gunicorn): an overload queues in gunicorn's
+	# backlog instead of being refused here
+	worker_connections 4096;
 }
 http {
 	include /etc/nginx/mime.types;
