@@ -492,7 +492,7 @@ def main() -> None:
 	args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
 
 	# one socket per request in flight: an open loop over capacity holds thousands
-	soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+	_soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 	resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 	claims.connect(args.site)
 	tag = uuid.uuid4().hex[:6]
