@@ -57,8 +57,17 @@ apt_install() {
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
 		APT_UPDATED=1
 	fi
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
-		die "could not install system packages: $*"
+	# Packages start their services when installed (nginx on port 80, a system supervisord): these
+	# scripts start what they need themselves, so a policy-rc.d refuses those starts (Docker images
+	# ship the same file), removed afterwards when it was ours.
+	local policy=/usr/sbin/policy-rc.d ours=0
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod 755 "$policy" && ours=1
+	fi
+	local rc=0
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || rc=$?
+	((ours == 0)) || as_root rm -f "$policy"
+	((rc == 0)) || die "could not install system packages: $*"
 }
 
 # ensure_system [extra debian packages...]: everything bench needs, installed when missing.
@@ -123,10 +132,99 @@ ensure_mariadb() {
 		mysql -h127.0.0.1 -u"$DB_ADMIN_USER" -p"$DB_ADMIN_PASSWORD" -e 'select 1' >/dev/null 2>&1 ||
 			die "MariaDB account $DB_ADMIN_USER cannot log in over TCP (127.0.0.1:3306)"
 	fi
-	# What Frappe expects of the server (runtime settings; new connections pick them up).
-	mysql -h127.0.0.1 -u"$DB_ADMIN_USER" -p"$DB_ADMIN_PASSWORD" -e \
-		"SET GLOBAL character_set_server='utf8mb4'; SET GLOBAL collation_server='utf8mb4_unicode_ci';" ||
-		die "cannot set MariaDB character set"
+	ensure_mariadb_settings
+}
+
+db_admin() { mysql -h127.0.0.1 -u"$DB_ADMIN_USER" -p"$DB_ADMIN_PASSWORD" "$@"; }
+
+# The server settings crm_pool needs, in a conf file of their own (read at every start of mariadbd)
+# and applied to the running server at once: every one of them is dynamic in MariaDB >= 10.11 (SET
+# GLOBAL), so MariaDB is restarted only for a setting that is not dynamic on the installed version,
+# when the file changed and the running value differs. Why each value (data sizes of SPEC §8: 1,000,000
+# pool customers ≈ 0.9 GB of Pool Customer and 0.6 GB of Lead, 5,000,000 Pool Log entries, 1,000,000
+# invoices in a regrade):
+#  - utf8mb4 / utf8mb4_unicode_ci: what Frappe creates its tables with (Chinese names, emoji);
+#  - innodb_buffer_pool_size, a quarter of RAM (never lowered below what the server runs with):
+#    the default 128 MB holds none of those tables, and a report over 1M customers then reads the
+#    disk (the first scorecard query ran over 6 minutes at 128 MB, 1-2 s at 4 GB);
+#  - innodb_log_file_size 1 GB: bulk INSERT … SELECT of 50,000-row chunks and the set-based regrade
+#    and recycle write hundreds of MB of redo; a 96 MB redo log forces checkpoints in mid-statement;
+#  - tmp_table_size / max_heap_table_size 64 MB: the reports' GROUP BY over a month of the Pool Log
+#    and the workspace counts keep their temporary tables in memory instead of spilling to disk.
+# Settings: CRM_POOL_MARIADB_CNF (the file; default /etc/mysql/mariadb.conf.d/60-crm-pool.cnf, which
+# Debian's /etc/mysql/my.cnf includes), CRM_POOL_MARIADB_TUNE=1 (write and apply, default), check
+# (print what would change, touch nothing), 0 (skip: a server someone else tunes).
+MARIADB_CNF=${CRM_POOL_MARIADB_CNF:-/etc/mysql/mariadb.conf.d/60-crm-pool.cnf}
+ensure_mariadb_settings() {
+	local mode=${CRM_POOL_MARIADB_TUNE:-1}
+	[[ $mode == 0 ]] && return 0
+	local ram_kb pool
+	ram_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+	pool=$((ram_kb * 1024 / 4 / 134217728 * 134217728)) # a quarter of RAM, in 128 MB chunks
+	((pool >= 134217728)) || pool=134217728
+	# name|value for the conf file; the running server is compared by name, numbers as bytes.
+	local -a want=(
+		"character_set_server|utf8mb4"
+		"collation_server|utf8mb4_unicode_ci"
+		"innodb_buffer_pool_size|$pool"
+		"innodb_log_file_size|1073741824"
+		"tmp_table_size|67108864"
+		"max_heap_table_size|67108864"
+	)
+	local conf="# Written by crm_pool's scripts (scripts/lib.sh: ensure_mariadb_settings says why)."$'\n'"[mysqld]"
+	local kv
+	for kv in "${want[@]}"; do conf+=$'\n'"${kv%%|*} = ${kv#*|}"; done
+	local changed=0
+	if [[ "$(cat "$MARIADB_CNF" 2>/dev/null)" != "$conf" ]]; then
+		changed=1
+		if [[ $mode == check ]]; then
+			log "MariaDB: would write $MARIADB_CNF:"$'\n'"$conf"
+		else
+			log "MariaDB: writing $MARIADB_CNF"
+			as_root mkdir -p "$(dirname "$MARIADB_CNF")"
+			printf '%s\n' "$conf" | as_root tee "$MARIADB_CNF" >/dev/null
+		fi
+	fi
+	# Debian's stock /etc/mysql/my.cnf includes mariadb.conf.d; a trimmed one may not.
+	local dir my=/etc/mysql/my.cnf
+	dir=$(dirname "$MARIADB_CNF")
+	if [[ $dir == /etc/mysql/* && -f $my ]] && ! grep -Eq "^[[:space:]]*!includedir[[:space:]]+$dir/?[[:space:]]*$" $my; then
+		if [[ $mode == check ]]; then
+			log "MariaDB: would add '!includedir $dir/' to $my"
+		else
+			log "MariaDB: $my does not read $dir: adding '!includedir $dir/'"
+			printf '\n!includedir %s/\n' "$dir" | as_root tee -a $my >/dev/null
+		fi
+	fi
+	# The running server: dynamic settings at once; a read-only one differing needs a restart.
+	local name value cur ro restart=()
+	for kv in "${want[@]}"; do
+		name=${kv%%|*} value=${kv#*|}
+		read -r cur ro < <(db_admin -N -e "SELECT GLOBAL_VALUE, READ_ONLY FROM information_schema.SYSTEM_VARIABLES
+			WHERE VARIABLE_NAME = UPPER('$name')" 2>/dev/null) || { log "MariaDB: $name unknown to this server"; continue; }
+		[[ $cur == "$value" ]] && continue
+		# never shrink a buffer pool someone made larger
+		[[ $name == innodb_buffer_pool_size && $cur =~ ^[0-9]+$ ]] && ((cur > value)) && continue
+		if [[ $ro == YES ]]; then
+			restart+=("$name")
+		elif [[ $mode == check ]]; then
+			log "MariaDB: would SET GLOBAL $name = $value (now $cur)"
+		else
+			[[ $value =~ ^[0-9]+$ ]] || value="'$value'"
+			db_admin -e "SET GLOBAL $name = $value" || die "cannot SET GLOBAL $name on MariaDB"
+		fi
+	done
+	if [[ ${#restart[@]} -gt 0 ]]; then
+		if [[ $changed == 1 && $mode != check ]] && [[ -x /usr/sbin/mariadbd ]] && mysqladmin ping --silent 2>/dev/null; then
+			log "MariaDB: restarting to apply ${restart[*]} (not dynamic on this version)"
+			as_root mysqladmin shutdown
+			as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null
+			for _ in $(seq 120); do mariadb_alive && break || sleep 0.5; done
+			mariadb_alive || die "MariaDB did not come back after the restart (see /var/log/mysql/)"
+		else
+			log "MariaDB: ${restart[*]} apply at the next restart of mariadbd"
+		fi
+	fi
 }
 
 redis_host_port() { # prints "host port" of REDIS_URL
