@@ -330,7 +330,9 @@ def test_two_users_claims_in_one_pool_do_not_wait_for_each_other(shared_pool):
 		result, seconds = impatient(b, lambda: ownership.claim(pcs[1], own_transaction=True))
 	finally:
 		held_result = held.finish()
-	assert result == "ok" and seconds < 1, (result, seconds)
+	# a's transaction stays open until b is done: had b waited for it, b would have given up after
+	# its 1 s lock wait timeout
+	assert result == "ok", (result, seconds)
 	assert held_result == "ok"
 	frappe.db.rollback()
 	owners = dict(
@@ -474,7 +476,7 @@ def test_a_claim_in_its_own_transaction_ends_the_shares_and_others_assignments(s
 	todos = frappe.get_all(
 		"ToDo", filters={"reference_type": "Lead", "reference_name": lead}, fields=["allocated_to", "status"]
 	)
-	assert sorted((t.allocated_to, t.status) for t in todos) == [(a, "Open"), (b, "Cancelled")]
+	assert sorted((t.allocated_to, t.status) for t in todos) == sorted([(a, "Open"), (b, "Cancelled")])
 	assert frappe.db.get_value("Lead", lead, "_assign") == f'["{a}"]'
 
 
