@@ -463,7 +463,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 
 	async def noop_step(rate, step):
 		res, wall = await open_loop(clients, noop_once, rate / len(clients), step_seconds(rate), 500 + step)
-		return summarize(f"no-op offered {rate:.0f}/s", res, wall), []
+		return summarize(f"no-op offered {rate:.1f}/s", res, wall), []
 
 	async def claim_step(rate, step):
 		made = pool(f"s{step}")
@@ -474,7 +474,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 			step_seconds(rate),
 			100 + step,
 		)
-		return summarize(f"claims offered {rate:.0f}/s", res, wall), check_invariants(made, res)
+		return summarize(f"claims offered {rate:.1f}/s", res, wall), check_invariants(made, res)
 
 	out["noop"] = noop = await saturate(noop_step, args.noop_start_rate, args)
 	out["saturation"] = best = await saturate(claim_step, args.start_rate, args, problems)
