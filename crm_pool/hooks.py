@@ -289,4 +289,8 @@ override_whitelisted_methods = {
 	"frappe.model.mapper.map_docs": "crm_pool.access.erpnext_guards.map_docs",
 	"frappe.desk.search.search_link": "crm_pool.access.erpnext_guards.search_link",
 	"frappe.desk.search.search_widget": "crm_pool.access.erpnext_guards.search_widget",
+	# Frappe's number card and chart widgets, read from the MariaDB replica when the site has one
+	# (`read_from_replica`; reports already are): crm_pool.insight.replica
+	"frappe.desk.doctype.number_card.number_card.get_result": "crm_pool.insight.replica.number_card_result",
+	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "crm_pool.insight.replica.dashboard_chart_get",
 }

@@ -399,6 +399,7 @@ def purge(pool: str, users: list[str]) -> None:
 	frappe.db.sql("DELETE FROM `tabPool Log` WHERE pool_customer IN %s", (names,))
 	frappe.db.sql("DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (leads,))
 	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE name IN %s", (names,))
+	frappe.db.sql("DELETE FROM `tabPool Claim Counter` WHERE pool = %s", pool)
 	for lead in leads:
 		if lead and frappe.db.exists("Lead", lead):
 			frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)

@@ -215,7 +215,8 @@ def pool_customer(value, *, for_claim: bool = False) -> str:
 		frappe.throw(_("Please choose a pool customer"), InvalidArgument)
 	if len(value) > MAX_NAME or not frappe.db.exists("Pool Customer", value):
 		frappe.throw(_("Pool customer {0} does not exist").format(value[:40]), frappe.DoesNotExistError)
-	if for_claim and frappe.db.get_value("Pool Customer", value, "pool") in user_pools():
+	pool = frappe.db.get_value("Pool Customer", value, "pool") if for_claim else None
+	if pool and user_pools(only=pool):
 		return value
 	frappe.get_doc("Pool Customer", value).check_permission("read")
 	return value

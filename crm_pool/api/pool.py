@@ -29,8 +29,8 @@ def _names(names) -> list[str]:
 
 @api_method(methods=["POST"], roles=SELLING_ROLES)
 def claim(pool_customer: str) -> dict:
-	"""领取 one customer; returns its new state."""
-	ownership.claim(args.pool_customer(pool_customer, for_claim=True))
+	"""领取 one customer, in a transaction of its own (see `ownership.claim`); returns its new state."""
+	ownership.claim(args.pool_customer(pool_customer, for_claim=True), own_transaction=True)
 	return pool_status(pool_customer)
 
 

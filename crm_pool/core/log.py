@@ -92,8 +92,15 @@ def insert_logs_select(
 		params,
 	)
 	written = frappe.db.sql("SELECT ROW_COUNT()")[0][0]
-	if written:  # the entries just written: this call's time, author and action
-		tally("l.at = %(_at)s AND l.by_user = %(_by)s AND l.action = %(_action)s", params)
+	if written:  # the same rows counted, reading nothing (and locking nothing) the insert did not
+		_add_to_tally(
+			f"""SELECT DATE(%(_at)s) AS day, pc.pool, %(_action)s AS action, {to_user_sql} AS to_user,
+				{from_user_sql} AS from_user, COUNT(*) AS n
+			FROM `tabPool Customer` pc {join_sql}
+			WHERE {where_sql}
+			GROUP BY 2, 4, 5""",
+			params,
+		)
 	return written
 
 
@@ -116,6 +123,16 @@ _TALLY_KEY_SQL = "MD5(CONCAT_WS('|', t.day, COALESCE(t.pool, ''), t.action, COAL
 def tally(where_sql: str, values: dict) -> None:
 	"""Add the Pool Log entries `l` matching `where_sql` (trusted SQL; input in `values`) to the tally:
 	one INSERT … SELECT … GROUP BY, adding to the rows that exist."""
+	_add_to_tally(
+		f"""SELECT DATE(l.at) AS day, l.pool, l.action, l.to_user, l.from_user, COUNT(*) AS n
+		FROM `tabPool Log` l WHERE {where_sql}
+		GROUP BY 1, 2, 3, 4, 5""",
+		values,
+	)
+
+
+def _add_to_tally(counts_sql: str, values: dict) -> None:
+	"""Upsert the rows of `counts_sql` (day, pool, action, to_user, from_user, n) into the tally."""
 	frappe.db.sql(
 		f"""
 		INSERT INTO {TALLY}
@@ -123,12 +140,9 @@ def tally(where_sql: str, values: dict) -> None:
 			day, pool, action, to_user, from_user, entries)
 		SELECT {_TALLY_KEY_SQL}, NOW(6), NOW(6), 'Administrator', 'Administrator', 0, 0,
 			t.day, t.pool, t.action, t.to_user, t.from_user, t.n
-		FROM (
-			SELECT DATE(l.at) AS day, l.pool, l.action, l.to_user, l.from_user, COUNT(*) AS n
-			FROM `tabPool Log` l WHERE {where_sql}
-			GROUP BY 1, 2, 3, 4, 5
-		) t
-		ON DUPLICATE KEY UPDATE {TALLY}.entries = {TALLY}.entries + VALUES(entries), {TALLY}.modified = VALUES(modified)
+		FROM ({counts_sql}) t
+		ON DUPLICATE KEY UPDATE {TALLY}.entries = {TALLY}.entries + VALUES(entries),
+			{TALLY}.modified = VALUES(modified)
 		""",
 		values,
 	)

@@ -32,11 +32,19 @@ MASK_SETTINGS = ("mask_mobile", "mask_email", "mask_address")
 
 
 def pool_settings(pool: str) -> frappe._dict:
-	"""The pool's rules (caps, cooldown, claim mode, allocation), else a refusal naming the pool."""
-	settings = frappe.db.get_value("Customer Pool", pool, SETTINGS, as_dict=True)
-	if not settings:
+	"""The pool's rules (caps, cooldown, claim mode, allocation), else a refusal naming the pool.
+	(Through frappe.qb: `frappe.db.get_value` parses each of the 14 field names with sqlparse, ~3 ms
+	on every claim.)"""
+	table = frappe.qb.DocType("Customer Pool")
+	rows = (
+		frappe.qb.from_(table)
+		.select(*(table[f] for f in SETTINGS))
+		.where(table.name == pool)
+		.run(as_dict=True)
+	)
+	if not rows:
 		frappe.throw(_("Pool {0} does not exist").format(pool), PoolRuleError)
-	return settings
+	return rows[0]
 
 
 def mask_settings(pool: str | None) -> dict:
@@ -47,12 +55,17 @@ def mask_settings(pool: str | None) -> dict:
 	}
 
 
-def user_pools(user: str | None = None) -> list[str]:
+def user_pools(user: str | None = None, *, only: str | None = None) -> list[str]:
 	"""Enabled pools the user may claim from: pools listing the user (or the user's department) as a
-	member, and pools with no members at all (open to every sales user)."""
+	member, and pools with no members at all (open to every sales user). With `only`: that pool if
+	so, else none (one pool's row read instead of every pool's)."""
 	user = user or frappe.session.user
-	departments = frappe.get_all(
-		"Employee", filters={"user_id": user, "department": ("is", "set")}, pluck="department"
+	employee = frappe.qb.DocType("Employee")
+	departments = (
+		frappe.qb.from_(employee)
+		.select(employee.department)
+		.where((employee.user_id == user) & (employee.department.isnotnull()) & (employee.department != ""))
+		.run(pluck=True)
 	)
 	pool = frappe.qb.DocType("Customer Pool")
 	member = frappe.qb.DocType("Customer Pool Member")
@@ -60,12 +73,14 @@ def user_pools(user: str | None = None) -> list[str]:
 	mine = members.where(
 		(member.user == user) | (member.department.isnotnull() & member.department.isin(departments or [""]))
 	)
-	return (
+	query = (
 		frappe.qb.from_(pool)
 		.select(pool.name)
 		.where((pool.enabled == 1) & (pool.name.isin(mine) | pool.name.notin(members)))
-		.run(pluck=True)
 	)
+	if only is not None:
+		query = query.where(pool.name == only)
+	return query.run(pluck=True)
 
 
 def default_pool() -> str | None:

@@ -4,6 +4,9 @@ count whose meaning depends on the viewer. Each is a whitelisted method for a "C
 
 The counts go through `insight.scope` (the viewer's record-level access). Raw SQL: the permission
 conditions are SQL (as Frappe's permission_query_conditions), one aggregate query per card.
+
+Each card reads from the site's MariaDB replica when it has one (`read_from_replica` in the site's
+config, `frappe.read_only`; scripts/replica): nothing here writes.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def count_claims(user: str, day: str, filters=None) -> int:
 
 
 @frappe.whitelist()
+@frappe.read_only()
 def claims_today(filters=None) -> dict:
 	"""Number card "Claims Today" (今日领取)."""
 	check_read(POOL_LOG)
@@ -64,6 +68,7 @@ def conversion_rate(user: str, since: str, filters=None) -> tuple[int, int, floa
 
 
 @frappe.whitelist()
+@frappe.read_only()
 def conversion_rate_this_month(filters=None) -> dict:
 	"""Number card "Conversion Rate This Month" (本月转化率): converted / (claimed + allocated)."""
 	check_read(POOL_LOG)
@@ -88,6 +93,7 @@ def count_rewards_to_approve(user: str) -> int:
 
 
 @frappe.whitelist()
+@frappe.read_only()
 def rewards_to_approve(filters=None) -> dict:
 	"""Number card "Rewards to Approve" (待审批奖励)."""
 	check_read(REWARD)

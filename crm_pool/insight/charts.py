@@ -4,7 +4,8 @@
 
 Not under Frappe's `cache_source`: its cache key is the chart's name, the same for every user, and
 these answers differ per viewer. Raw SQL: the permission conditions are SQL (as Frappe's
-permission_query_conditions), one GROUP BY query per chart.
+permission_query_conditions), one GROUP BY query per chart. Each source reads from the site's MariaDB
+replica when it has one (`read_from_replica`, `frappe.read_only`; scripts/replica): nothing here writes.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def pool_ageing_buckets(user: str, today: str, filters=None) -> dict:
 
 
 @frappe.whitelist()
+@frappe.read_only()
 def claims_and_recycles(
 	chart_name=None,
 	chart=None,
@@ -93,6 +95,7 @@ def claims_and_recycles(
 
 
 @frappe.whitelist()
+@frappe.read_only()
 def pool_ageing(
 	chart_name=None,
 	chart=None,

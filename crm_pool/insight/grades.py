@@ -3,10 +3,12 @@
 moved to ("" is ungraded); and the current distribution of grades (Pool Customer), in the report
 summary and the chart.
 
-The pool filter is the customer's pool now. A user counts only the customers they may see (`scope`):
+The pool filter is the customer's pool now. A manager counts the customers they may see (`scope`):
 the grade log of those customers (the rule of `access.permissions.grade_log_query`, as a condition on
-each entry's customer), and those customers for the current distribution. Invalid customers are not
-in the distribution. One GROUP BY query each, the log's over its `at` index, the distribution's over
+each entry's customer), and those customers for the current distribution. A sales user counts their
+own customers only (owned, exclusively managed, collaborated on: `pool_customer_condition(user,
+in_pool=False)`): a grade's history is a record about a customer, closed while it is in the pool, as
+return visits are. Invalid customers are not in the distribution. One GROUP BY query each, the log's over its `at` index, the distribution's over
 the insight index (`insight.indexes`).
 """
 
@@ -16,8 +18,9 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, get_first_day, getdate, nowdate
 
+from crm_pool.access.permissions import OWN, scope
 from crm_pool.core.status import INVALID
-from crm_pool.insight.indexes import GRADE_LOG_INDEX, INSIGHT_INDEX
+from crm_pool.insight.indexes import GRADE_LOG_CUSTOMER_INDEX, GRADE_LOG_INDEX, INSIGHT_INDEX
 from crm_pool.insight.scope import union_of_visible, visible_customers_sql
 
 GRADES = ("A", "B", "C", "")
@@ -42,24 +45,35 @@ def _field(grade: str) -> str:
 
 
 def transitions(start, end, pool: str | None = None, user: str | None = None) -> list[dict]:
-	"""(from_grade, to_grade, moves) of the grade log in the period: one GROUP BY query over the log's
-	`at` index; for a pool or a restricted viewer, each entry joined to its customer by key (the
-	viewer's rule as a condition on it, never a list of every customer they may see)."""
+	"""(from_grade, to_grade, moves) of the grade log in the period, one GROUP BY query: for every
+	customer over the log's `at` index (a pool filter or a Sales Manager's pools: each entry joined to
+	its customer by key); for a sales user from their customers' side (`their_customers`), each part of
+	them read on its own index and its entries of the period on the log's (pool_customer, at) index."""
+	user = user or frappe.session.user
 	values = {"from": start, "until": add_days(end, 1), "pool": pool}
-	joins, where = "", ["l.at >= %(from)s", "l.at < %(until)s"]
-	visible = visible_customers_sql(user or frappe.session.user)
+	period_sql = "l.at >= %(from)s AND l.at < %(until)s"
+	counts = """SELECT COALESCE(l.from_grade, '') AS from_grade, COALESCE(l.to_grade, '') AS to_grade,
+		COUNT(*) AS moves"""
+	if scope(user, "Pool Customer") == OWN:
+		part = f"""{counts} FROM `tabPool Customer` pc
+			STRAIGHT_JOIN {LOG} l FORCE INDEX ({GRADE_LOG_CUSTOMER_INDEX})
+				ON l.pool_customer = pc.name AND {period_sql}
+			WHERE 1=1{" AND pc.pool = %(pool)s" if pool else ""}{{visible}}
+			GROUP BY 1, 2"""
+		sql = f"""SELECT from_grade, to_grade, SUM(moves) AS moves
+			FROM ({union_of_visible(part, user, in_pool=False)}) parts GROUP BY 1, 2"""
+		return frappe.db.sql(sql, values, as_dict=True)
+	joins, where = "", [period_sql]
+	visible = visible_customers_sql(user)
 	if pool or visible:
 		joins = "STRAIGHT_JOIN `tabPool Customer` pc ON pc.name = l.pool_customer"
 		where += ["pc.pool = %(pool)s"] if pool else []
 		where += [visible] if visible else []
 	return frappe.db.sql(
-		f"""
-		SELECT COALESCE(l.from_grade, '') AS from_grade, COALESCE(l.to_grade, '') AS to_grade,
-			COUNT(*) AS moves
+		f"""{counts}
 		FROM {LOG} l FORCE INDEX ({GRADE_LOG_INDEX}) {joins}
 		WHERE {" AND ".join(where)}
-		GROUP BY 1, 2
-		""",
+		GROUP BY 1, 2""",
 		values,
 		as_dict=True,
 	)
@@ -91,16 +105,16 @@ def matrix(moves: list[dict]) -> tuple[list[str], list[dict]]:
 
 def distribution(pool: str | None = None, user: str | None = None) -> dict[str, int]:
 	"""Customers per grade now ("" ungraded), Invalid ones left out: one GROUP BY on the insight index
-	(per part of what a restricted user sees, added)."""
+	(per part of what a restricted user counts, added)."""
+	user = user or frappe.session.user
 	where = f"pc.status != '{INVALID}'" + (" AND pc.pool = %(pool)s" if pool else "")
 	part = f"""SELECT COALESCE(pc.grade, '') AS grade, COUNT(*) AS customers
 		FROM `tabPool Customer` pc {{index}} WHERE {where}{{visible}} GROUP BY 1"""
+	union = union_of_visible(part, user, INSIGHT_INDEX, in_pool=scope(user, "Pool Customer") != OWN)
 	return {
 		grade or "": int(count)
 		for grade, count in frappe.db.sql(
-			f"""SELECT grade, SUM(customers) FROM ({union_of_visible(part, user, INSIGHT_INDEX)}) parts
-			GROUP BY 1""",
-			{"pool": pool},
+			f"SELECT grade, SUM(customers) FROM ({union}) parts GROUP BY 1", {"pool": pool}
 		)
 	}
 

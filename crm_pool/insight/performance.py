@@ -12,7 +12,7 @@ Definitions (window: from_date 00:00 to the end of to_date; default this month s
 - conversion rate: converted ÷ (claimed + allocated), in %; blank without claims or allocations;
 - median hours to first follow-up: over the customers the person got (claim, assignment or transfer:
   Pool Customer.claimed_at) in the window and still owns, that have a follow-up since
-  (first_followup_at ≥ claimed_at): the median of the hours between the two;
+  (first_followup_at ≥ claimed_at): the median of the hours between the two, to the minute;
 - follow-ups per customer per month: over the same customers (followed up or not), their follow-ups
   since the claim (followups_since_claim) ÷ the months each has been theirs (days since claimed_at ÷
   30, at least one day), i.e. Σ follow-ups ÷ Σ customer-months.
@@ -24,8 +24,8 @@ themselves, counting only those pools' customers (administering none: their own 
 (a sales user) their own row only.
 
 Reads: one GROUP BY over the Pool Log Tally's days of the window for the five counts (`core.log`),
-one GROUP BY over the Pool Customers got in the window for the cadence, and one window-function
-query for the medians (MariaDB's MEDIAN ... OVER), whatever the number of people.
+one GROUP BY over the Pool Customers got in the window (by owner and minutes to the first
+follow-up) for the cadence and the medians, whatever the number of people.
 """
 
 from __future__ import annotations
@@ -192,7 +192,9 @@ def log_counts(start, end, people=None, pools=None, pool=None) -> dict[str, frap
 def followup_measures(start, end, people=None, pools=None, pool=None, now=None) -> dict[str, frappe._dict]:
 	"""Per owner, over the customers they got in [start, end) and still own: their number, Σ
 	follow-ups since the claim, Σ customer-months owned, and the median hours from the claim to the
-	first follow-up (MEDIAN over the followed-up ones). Two queries."""
+	first follow-up (over the followed-up ones, to the minute). One GROUP BY by owner and whole
+	minutes to the first follow-up: the medians are taken from those counts (`median_of_counts`),
+	which reads the window once where MariaDB's MEDIAN() OVER sorted it (1.2-2.1 s at 1,000,000)."""
 	now = now or now_datetime()
 	where = ["pc.claimed_at >= %(start)s", "pc.claimed_at < %(end)s", "pc.owned_by IS NOT NULL"]
 	where += _conditions("pc", "pc.owned_by", people, pools, pool)
@@ -205,34 +207,51 @@ def followup_measures(start, end, people=None, pools=None, pool=None, now=None) 
 		"pools": tuple(pools or ()) or ("",),
 		"pool": pool,
 	}
-	where_sql = " AND ".join(where)
-	result: dict[str, frappe._dict] = {}
-	for r in frappe.db.sql(  # one GROUP BY over the customers got in the window
-		f"""SELECT pc.owned_by AS person, COUNT(*) AS customers,
-			SUM(COALESCE(pc.followups_since_claim, 0)) AS followups,
+	rows = frappe.db.sql(  # one GROUP BY over the customers got in the window (covering index)
+		f"""SELECT pc.owned_by AS person,
+			IF(pc.first_followup_at >= pc.claimed_at,
+				TIMESTAMPDIFF(MINUTE, pc.claimed_at, pc.first_followup_at), NULL) AS minutes,
+			COUNT(*) AS customers, SUM(COALESCE(pc.followups_since_claim, 0)) AS followups,
 			SUM(GREATEST(TIMESTAMPDIFF(SECOND, pc.claimed_at, %(now)s), %(day)s)) AS owned_seconds
 		FROM `tabPool Customer` pc FORCE INDEX ({CLAIMED_INDEX})
-		WHERE {where_sql} GROUP BY pc.owned_by""",
-		values,
-		as_dict=True,
-	):
-		months = flt(r.owned_seconds) / (DAY_SECONDS * MONTH_DAYS)
-		result[r.person] = frappe._dict(r, months=months, median_hours=None, all_median_hours=None)
-	medians = frappe.db.sql(  # MariaDB's MEDIAN window function: per owner, and over everyone
-		f"""SELECT DISTINCT pc.owned_by AS person,
-			MEDIAN(TIMESTAMPDIFF(SECOND, pc.claimed_at, pc.first_followup_at)) OVER (PARTITION BY pc.owned_by)
-				AS median_seconds,
-			MEDIAN(TIMESTAMPDIFF(SECOND, pc.claimed_at, pc.first_followup_at)) OVER () AS all_median_seconds
-		FROM `tabPool Customer` pc FORCE INDEX ({CLAIMED_INDEX})
-		WHERE {where_sql} AND pc.first_followup_at >= pc.claimed_at""",
+		WHERE {" AND ".join(where)} GROUP BY 1, 2""",
 		values,
 		as_dict=True,
 	)
-	for r in medians:
-		if r.person in result:
-			result[r.person].median_hours = flt(r.median_seconds) / 3600
-			result[r.person].all_median_hours = flt(r.all_median_seconds) / 3600
+	result: dict[str, frappe._dict] = {}
+	minutes: dict[str, dict[int, int]] = {}
+	everyone: dict[int, int] = {}
+	for r in rows:
+		person = result.setdefault(r.person, frappe._dict(customers=0, followups=0, owned_seconds=0))
+		person.customers += int(r.customers)
+		person.followups += int(r.followups or 0)
+		person.owned_seconds += flt(r.owned_seconds)
+		if r.minutes is not None:
+			minutes.setdefault(r.person, {})[int(r.minutes)] = int(r.customers)
+			everyone[int(r.minutes)] = everyone.get(int(r.minutes), 0) + int(r.customers)
+	overall = median_of_counts(everyone)
+	for name, person in result.items():
+		person.months = person.owned_seconds / (DAY_SECONDS * MONTH_DAYS)
+		median = median_of_counts(minutes.get(name, {}))
+		person.median_hours = median / 60 if median is not None else None
+		person.all_median_hours = overall / 60 if overall is not None else None
 	return result
+
+
+def median_of_counts(counts: dict[int, int]) -> float | None:
+	"""The median of values given as {value: how many times}: the middle value, or the mean of the
+	two middle ones (as MariaDB's MEDIAN, PERCENTILE_CONT(0.5)); None without values."""
+	total = sum(counts.values())
+	if not total:
+		return None
+	middle = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
+	found, seen = [], 0
+	for value in sorted(counts):
+		seen += counts[value]
+		while middle and middle[0] < seen:
+			found.append(value)
+			middle.pop(0)
+	return (found[0] + found[1]) / 2
 
 
 def rate(part: float, whole: float, precision: int = 1) -> float | None:

@@ -71,16 +71,19 @@ def and_visible(user: str | None = None, alias: str = "pc") -> str:
 	return f" AND {condition}" if condition else ""
 
 
-def union_of_visible(query: str, user: str | None = None, index: str | None = None, alias: str = "pc") -> str:
+def union_of_visible(
+	query: str, user: str | None = None, index: str | None = None, alias: str = "pc", in_pool: bool = True
+) -> str:
 	"""`query` (SQL on `alias` with `{visible}` where the viewer's condition goes, as " AND …", and
 	`{index}` after the table) for every customer, or, for a restricted viewer, once per disjoint part
 	of what they see (`pool_customer_parts`) joined by UNION ALL: an aggregate over it adds the
 	parts' rows, each part read on an index range of its own where one OR would read every customer.
 	`index` is forced where the query reads all customers or a part reads whole pools (the insight
 	index, which MariaDB leaves for the `pool` index); the other parts leave the index to MariaDB
-	(owned_by, exclusive_manager, the collaborators' parent)."""
+	(owned_by, exclusive_manager, the collaborators' parent). Without `in_pool`: a sales user's own
+	customers only (`pool_customer_parts`)."""
 	user = user or frappe.session.user
-	parts = pool_customer_parts(user)
+	parts = pool_customer_parts(user, in_pool=in_pool)
 	forced = f"FORCE INDEX ({index})" if index else ""
 	if parts is None:
 		return query.replace("{index}", forced).replace("{visible}", "")

@@ -1,12 +1,38 @@
 """Reading with locks (SPEC §8): the one lock order of crm_pool and the locking counts behind the caps.
 
-Every change of ownership locks its pool's row, then the pool customer's row (`SELECT … FOR UPDATE`,
-in that order), and reads the counts behind the caps with locking reads (which see every committed
-change, whatever the transaction read before). Ownership changes within one pool are thus
-serialized: of many simultaneous claims on one customer exactly one wins, and simultaneous claims by
-one user never pass the pool's caps. Bulk actions lock their pools in name order, then their
-customers by (pool, name). The counts use narrow composite indexes (`add_indexes`), so their locks
-do not reach other users' rows.
+The lock order. Every change of ownership takes, in this order and never the other way round:
+
+1. its pool's row (`tabCustomer Pool`, `SELECT … FOR UPDATE` / `LOCK IN SHARE MODE`): exclusively
+   for assign, release, lock, allocation's batches, transfers, merges, collaborators and bulk claims
+   (`claim_many`), the daily recycle and reminders (every pool, before selecting the due customers:
+   `recycle.select_into`), and by Frappe itself when the pool's rules are saved; a single
+   claim in a transaction of its own (`begin_claim_transaction`) takes it *shared*, so claims in one
+   pool do not wait for each other, and everything that takes the row exclusively waits for the
+   claims under way (and they for it): the rules a claim reads, and the counts behind its caps,
+   cannot change under it through any other path. Several pools: in name order.
+2. its pool customers' rows (`tabPool Customer`, `FOR UPDATE`): one, or several in name order
+   (within one pool) or by (pool, name) across pools (`lock_pools_in_order`, `lock_pool_customers`).
+3. the claimant's Pool Claim Counter row (one per user and pool, `lock_claimant`): claims only, after
+   the customer's row; a user's claims in a pool wait for each other, not for other users' claims.
+
+The rows a change writes after that (Pool Log, its tally, ToDo, the parties) are its own. No change
+of ownership locks a pool row after a customer row, or a customer row after a counter row, so no
+cycle appears among them. (A follow-up is not a change of ownership: it locks its customer's row,
+then reads the pool's row shared for the new due date. Claims hold that row shared too and do not
+wait for it; a change holding the pool row exclusively that wants the same customer can meet it in
+a deadlock, which InnoDB breaks by refusing one of the two.)
+
+The counts behind the caps (owned customers, claims today) must see every committed change. A
+claim in a transaction of its own runs at READ COMMITTED: under its customer's and its counter's
+locks, each plain read sees the latest commits, and no statement takes gap locks (which, at
+REPEATABLE READ, made claims by different users wait for or deadlock with each other on the
+indexes of the counts, the log and the ToDos). Every other change counts with locking reads
+(`LOCK IN SHARE MODE`) under the pool row's exclusive lock. The counts use narrow composite
+indexes (`add_indexes`).
+
+The site config key `crm_pool_claim_path` = "serialized" brings back the old claim path for
+comparison (benchmarks/README.md): the pool row locked exclusively, locking counts, and the owner's
+assignment through Frappe's `assign_to.add`.
 """
 
 from __future__ import annotations
@@ -34,16 +60,72 @@ PC_FIELDS = (
 
 
 def check_user(user: str) -> None:
-	if not frappe.db.exists("User", {"name": user, "enabled": 1}):
+	table = frappe.qb.DocType("User")
+	if not frappe.qb.from_(table).select(table.name).where((table.name == user) & (table.enabled == 1)).run():
 		frappe.throw(_("User {0} does not exist or is disabled").format(user), PoolRuleError)
 
 
-def lock_pool_customer(name: str) -> frappe._dict:
-	"""Lock the pool customer's pool, then its row, until the transaction ends; returns the row."""
-	pool = frappe.db.get_value("Pool Customer", name, "pool")
-	if not frappe.db.exists("Pool Customer", name):
+def read_pool_customer(name: str) -> frappe._dict | None:
+	"""The pool customer's columns of a change of ownership, read without locks (None: no such row).
+	(Through frappe.qb: `frappe.db.get_value` parses each field name with sqlparse, ~2 ms a claim.)"""
+	table = frappe.qb.DocType("Pool Customer")
+	rows = (
+		frappe.qb.from_(table)
+		.select(*(table[f] for f in PC_FIELDS))
+		.where(table.name == name)
+		.run(as_dict=True)
+	)
+	return rows[0] if rows else None
+
+
+# The site config key choosing the claim path, and its value for the old one (benchmarks).
+CLAIM_PATH_KEY = "crm_pool_claim_path"
+SERIALIZED = "serialized"
+
+
+def serialized_claims() -> bool:
+	"""Do claims take the old, serialized path (site config `crm_pool_claim_path` = "serialized")?"""
+	return frappe.conf.get(CLAIM_PATH_KEY) == SERIALIZED
+
+
+def begin_claim_transaction() -> bool:
+	"""Before a claim that is its request's only change: end the transaction (it has written
+	nothing) and begin one at READ COMMITTED for the claim. Returns whether it did; it does not on
+	the serialized path, after a write (nothing is committed early), nor where the binary log is
+	written by statement (which refuses writes at READ COMMITTED). The request's commit or rollback
+	ends that transaction; the next one is at the session's level again."""
+	if serialized_claims() or frappe.db.transaction_writes or not _read_committed_allowed():
+		return False
+	frappe.db.sql("COMMIT")  # reads only so far (transaction_writes is 0)
+	frappe.db.sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")  # the next transaction only
+	frappe.db.sql("START TRANSACTION")
+	return True
+
+
+_READ_COMMITTED_ALLOWED: dict[str, bool] = {}  # per site, for the life of the process
+
+
+def _read_committed_allowed() -> bool:
+	site = frappe.local.site
+	if site not in _READ_COMMITTED_ALLOWED:
+		log_bin, binlog_format = frappe.db.sql("SELECT @@log_bin, @@binlog_format")[0]
+		statement_log = int(log_bin or 0) and (binlog_format or "").upper() == "STATEMENT"
+		_READ_COMMITTED_ALLOWED[site] = not statement_log
+	return _READ_COMMITTED_ALLOWED[site]
+
+
+def lock_pool_customer(name: str, *, shared_pool: bool = False) -> frappe._dict:
+	"""Lock the pool customer's pool (exclusively; `shared_pool`: shared, for a claim at READ
+	COMMITTED), then its row, until the transaction ends; returns the row."""
+	table = frappe.qb.DocType("Pool Customer")
+	found = frappe.qb.from_(table).select(table.pool).where(table.name == name).run()
+	if not found:
 		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
-	lock_pools([pool])
+	pool = found[0][0]
+	if shared_pool:
+		frappe.db.sql("SELECT name FROM `tabCustomer Pool` WHERE name = %s LOCK IN SHARE MODE", pool)
+	else:
+		lock_pools([pool])
 	rows = frappe.db.sql(
 		f"SELECT {', '.join(PC_FIELDS)} FROM `tabPool Customer` WHERE name = %s FOR UPDATE",
 		name,
@@ -63,31 +145,73 @@ def add_indexes() -> None:
 	frappe.db.add_index("Pool Customer", ["status", "pool_entered_at"], "status_pool_entered")
 
 
-def owned_count(pool: str, user: str, converted_not_counted: bool) -> int:
-	"""Customers of the pool the user owns now (locking read: sees every committed claim)."""
+def owned_count(pool: str, user: str, converted_not_counted: bool, *, locking: bool = True) -> int:
+	"""Customers of the pool the user owns now. A locking read (sees every committed claim), or with
+	`locking` False a plain one: at READ COMMITTED it sees them too, without locking the index."""
 	statuses = [OWNED, LOCKED] if converted_not_counted else list(HAS_OWNER)
 	return frappe.db.sql(
-		"""SELECT COUNT(*) FROM `tabPool Customer`
-		WHERE pool = %s AND owned_by = %s AND status IN %s LOCK IN SHARE MODE""",
+		f"""SELECT COUNT(*) FROM `tabPool Customer`
+		WHERE pool = %s AND owned_by = %s AND status IN %s {"LOCK IN SHARE MODE" if locking else ""}""",
 		(pool, user, tuple(statuses)),
 	)[0][0]
 
 
-def claims_today(pool: str, user: str) -> int:
-	"""Claims the user made in the pool since midnight (site time), from the Pool Log (locking read)."""
+def claims_today(pool: str, user: str, *, locking: bool = True) -> int:
+	"""Claims the user made in the pool since midnight (site time), from the Pool Log (a locking
+	read, or a plain one at READ COMMITTED: see `owned_count`)."""
 	return frappe.db.sql(
-		"""SELECT COUNT(*) FROM `tabPool Log`
-		WHERE to_user = %s AND pool = %s AND action = %s AND at >= %s LOCK IN SHARE MODE""",
+		f"""SELECT COUNT(*) FROM `tabPool Log`
+		WHERE to_user = %s AND pool = %s AND action = %s AND at >= %s {"LOCK IN SHARE MODE" if locking else ""}""",
 		(user, pool, CLAIM, getdate()),
 	)[0][0]
+
+
+# A counter row's name is its key (pool, user), so taking it is an upsert (`lock_claimant`).
+_COUNTER_KEY_SQL = "MD5(CONCAT_WS('|', %(pool)s, %(user)s))"
+
+
+def lock_claimant(pool: str, user: str) -> None:
+	"""Lock the user's Pool Claim Counter row of the pool (creating it), after the customer's row:
+	the user's other claims in this pool wait until this transaction ends; nobody else's do. One
+	upsert on the primary key: the existing row is locked exclusively, a new one is inserted (two
+	first claims of one user insert the same key: the second waits for the first)."""
+	frappe.db.sql(
+		f"""INSERT INTO `tabPool Claim Counter`
+			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims)
+		VALUES ({_COUNTER_KEY_SQL}, NOW(6), NOW(6), 'Administrator', 'Administrator', 0, 0,
+			%(pool)s, %(user)s, 0)
+		ON DUPLICATE KEY UPDATE claims = claims""",
+		{"pool": pool, "user": user},
+	)
+
+
+def count_claim(pool: str, user: str) -> None:
+	"""One more claim on the user's counter row of the pool (locked by `lock_claimant`)."""
+	frappe.db.sql(
+		f"""UPDATE `tabPool Claim Counter` SET claims = claims + 1, last_claim_at = %(now)s,
+			modified = %(now)s WHERE name = {_COUNTER_KEY_SQL}""",
+		{"pool": pool, "user": user, "now": now_datetime()},
+	)
 
 
 def lost_within(pool_customer: str, user: str, days: int):
 	"""When the user last released or lost this customer within `days`, else None."""
 	lost = (RELEASE, RECYCLE, TRANSFER, ASSIGN)
 	since = add_days(now_datetime(), -days)
-	filters = {"pool_customer": pool_customer, "from_user": user, "action": ("in", lost), "at": (">=", since)}
-	latest = frappe.get_all("Pool Log", filters=filters, pluck="at", order_by="at desc", limit=1)
+	log = frappe.qb.DocType("Pool Log")
+	latest = (
+		frappe.qb.from_(log)
+		.select(log.at)
+		.where(
+			(log.pool_customer == pool_customer)
+			& (log.from_user == user)
+			& log.action.isin(lost)
+			& (log.at >= since)
+		)
+		.orderby(log.at, order=frappe.qb.desc)
+		.limit(1)
+		.run(pluck=True)
+	)
 	return latest[0] if latest else None
 
 

@@ -33,12 +33,16 @@ from crm_pool.core.status import (
 )
 from crm_pool.pool import followup
 from crm_pool.pool.locking import (
-	PC_FIELDS,
+	begin_claim_transaction,
 	check_user,
 	claims_today,
+	count_claim,
+	lock_claimant,
 	lock_pool_customer,
 	lost_within,
 	owned_count,
+	read_pool_customer,
+	serialized_claims,
 )
 
 
@@ -74,11 +78,11 @@ def check_in_pool(pc: frappe._dict | str) -> None:
 	)
 
 
-def check_cap(pc: frappe._dict, settings: frappe._dict, user: str) -> None:
+def check_cap(pc: frappe._dict, settings: frappe._dict, user: str, *, locking: bool = True) -> None:
 	"""保有量上限: the most customers of this pool one user may own."""
 	if (
 		settings.max_owned
-		and owned_count(pc.pool, user, settings.converted_not_counted) >= settings.max_owned
+		and owned_count(pc.pool, user, settings.converted_not_counted, locking=locking) >= settings.max_owned
 	):
 		frappe.throw(
 			_("{0} already owns {1} customers of pool {2}, the most allowed").format(
@@ -89,8 +93,11 @@ def check_cap(pc: frappe._dict, settings: frappe._dict, user: str) -> None:
 		)
 
 
-def check_daily_cap(settings: frappe._dict, user: str) -> None:
-	if settings.max_daily_claims and claims_today(settings.name, user) >= settings.max_daily_claims:
+def check_daily_cap(settings: frappe._dict, user: str, *, locking: bool = True) -> None:
+	if (
+		settings.max_daily_claims
+		and claims_today(settings.name, user, locking=locking) >= settings.max_daily_claims
+	):
 		frappe.throw(
 			_("You have made {0} claims today, the most allowed per day").format(settings.max_daily_claims),
 			PoolRuleError,
@@ -116,29 +123,43 @@ def check_cooldown(pc: frappe._dict, settings: frappe._dict, user: str) -> None:
 # --- actions ---------------------------------------------------------------------------------------
 
 
-def claim(pool_customer: str, user: str | None = None) -> frappe._dict:
-	"""领取: the user takes an in-pool customer of a pool they belong to, within its rules."""
+def claim(pool_customer: str, user: str | None = None, *, own_transaction: bool = False) -> frappe._dict:
+	"""领取: the user takes an in-pool customer of a pool they belong to, within its rules.
+
+	With `own_transaction` (the claim is its request's only change: the API's claim), the claim runs
+	in a transaction of its own at READ COMMITTED (`locking.begin_claim_transaction`, when nothing
+	was written yet) and takes its pool's row shared: claims by different users in one pool do not
+	wait for each other. Otherwise (bulk claims, a claim inside another change) the pool's row is
+	taken exclusively. Either way the customer's row, then the claimant's counter row, are locked
+	before the rules are read (the lock order of `crm_pool.pool.locking`); on the serialized path
+	(site config `crm_pool_claim_path`) the claim takes the old path: the pool's row exclusively,
+	no counter row, the assignment through Frappe's `assign_to.add`."""
 	user = user or frappe.session.user
 	check_user(user)
+	serialized = serialized_claims()
 	# Fast refusal without locks when it is visibly taken; the locked re-check below decides.
-	check_in_pool(
-		frappe.db.get_value("Pool Customer", pool_customer, PC_FIELDS, as_dict=True) or pool_customer
-	)
-	pc = lock_pool_customer(pool_customer)
+	check_in_pool(read_pool_customer(pool_customer) or pool_customer)
+	read_committed = own_transaction and begin_claim_transaction()
+	pc = lock_pool_customer(pool_customer, shared_pool=read_committed)
 	check_in_pool(pc)
-	check_claim_rules(pc, user)
-	set_owner(pc, user, CLAIM)
+	if not serialized:
+		lock_claimant(pc.pool, user)
+	check_claim_rules(pc, user, locking=not read_committed)
+	set_owner(pc, user, CLAIM, fresh_reads=read_committed)
+	if not serialized:
+		count_claim(pc.pool, user)
 	return pc
 
 
-def check_claim_rules(pc: frappe._dict, user: str) -> None:
+def check_claim_rules(pc: frappe._dict, user: str, *, locking: bool = True) -> None:
 	"""The rules of a claim on a locked, in-pool customer: an enabled pool the user belongs to
 	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
-	owned caps."""
+	owned caps. The counts are locking reads, or plain ones (`locking` False) in a claim at READ
+	COMMITTED holding its counter row."""
 	settings = pool_settings(pc.pool)
 	if not settings.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(settings.pool_name), PoolRuleError)
-	if pc.pool not in user_pools(user) and not is_manager(user):
+	if not user_pools(user, only=pc.pool) and not is_manager(user):
 		frappe.throw(_("You are not a member of pool {0}").format(settings.pool_name), PoolRuleError)
 	if settings.claim_mode == APPLY_AND_APPROVE:
 		frappe.throw(
@@ -146,8 +167,8 @@ def check_claim_rules(pc: frappe._dict, user: str) -> None:
 			PoolRuleError,
 		)
 	check_cooldown(pc, settings, user)
-	check_daily_cap(settings, user)
-	check_cap(pc, settings, user)
+	check_daily_cap(settings, user, locking=locking)
+	check_cap(pc, settings, user, locking=locking)
 
 
 def assign(
@@ -241,17 +262,35 @@ def unlock(pool_customer: str, reason: str | None = None) -> frappe._dict:
 
 
 def set_owner(
-	pc: frappe._dict, user: str | None, action: str, *, reason: str | None = None, rule: str | None = None
+	pc: frappe._dict,
+	user: str | None,
+	action: str,
+	*,
+	reason: str | None = None,
+	rule: str | None = None,
+	fresh_reads: bool = False,
 ) -> None:
 	"""Move one pool customer to `user` (None: back to the pool): the row, the log, ERPNext's owner
-	fields and assignment (through Frappe's assignment, with its comment and notification), and the
-	recycle due date. `pc` must have been locked."""
+	fields and assignment with its comment and notification, and the recycle due date. `pc` must
+	have been locked. A claim (from the pool) writes the assignment itself (`mirror.assign_owner`);
+	other changes, and claims on the serialized path, go through Frappe's assignment. `fresh_reads`:
+	the transaction is at READ COMMITTED (see `write_owners`)."""
 	previous = pc.owned_by
 	write_owners(
-		"pc.name = %(name)s", {"name": pc.name}, action, user, reason=reason, rule=rule, mirror_parties=False
+		"pc.name = %(name)s",
+		{"name": pc.name},
+		action,
+		user,
+		reason=reason,
+		rule=rule,
+		mirror_parties=False,
+		fresh_reads=fresh_reads,
 	)
 	pc.owned_by = user
-	mirror.mirror_owner(pc, previous)
+	if action == CLAIM and user and not previous and not serialized_claims():
+		mirror.assign_owner(pc)
+	else:
+		mirror.mirror_owner(pc, previous)
 	if user:
 		followup.recompute_due([pc.name])
 
@@ -291,6 +330,7 @@ def write_owners(
 	reason_sql: str | None = None,
 	now=None,
 	mirror_parties: bool = True,
+	fresh_reads: bool = False,
 ) -> None:
 	"""The one place owners change, set-based, for every pool customer `pc` matching `where_sql`
 	(locked by the caller): the Pool Log first (it reads the old owner), ERPNext's owner fields and
@@ -302,7 +342,8 @@ def write_owners(
 	longer listed as a collaborator. Back to the pool (release, recycle, transfer to the pool): in the
 	pool from `now`, no due date, no lock, no exclusive manager, and its collaborators lose their access
 	(an exclusive manager who was the old owner becomes the new owner). Either way the
-	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`)."""
+	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`; with
+	`fresh_reads`, the transaction is at READ COMMITTED: a plain read first says whether any do)."""
 	values = dict(
 		values,
 		_user=user,
@@ -352,7 +393,8 @@ def write_owners(
 		WHERE c.parenttype = 'Pool Customer' AND {collaborators} AND {where_sql}""",
 		values,
 	)
-	mirror.revoke_access_select(where_sql, values)  # shares and others' assignments end with ownership
+	# shares and others' assignments end with ownership
+	mirror.revoke_access_select(where_sql, values, check_first=fresh_reads)
 	events.owners_changed()  # capabilities above (sharing) follow the new owners
 
 

@@ -30,6 +30,7 @@ from crm_pool.pool.followup import (
 	RULE_SQL,
 	_days_sql,
 )
+from crm_pool.pool.locking import lock_pools
 from crm_pool.pool.ownership import write_owners
 
 DUE_TABLE = "crm_pool_recycle_due"
@@ -85,7 +86,13 @@ def run_daily() -> dict:
 def select_into(table: str, where_sql: str, values: dict) -> None:
 	"""Put the recyclable customers matching `where_sql` that no exemption keeps in work table `table`,
 	locked (FOR UPDATE: a claim or follow-up cannot slip in between the selection and the change);
-	the (status, recycle_due_at) index keeps the scan, and the locks, to the due customers."""
+	the (status, recycle_due_at) index keeps the scan, and the locks, to the due customers.
+
+	The pools' rows first, all of them in name order (the lock order of `crm_pool.pool.locking`):
+	the selection reads them through its rules' join, and FOR UPDATE locks what it reads, so
+	without this it would lock a pool's row after its customers' rows, against the order of claims
+	(which hold their pool's row, then insert into this index's ranges). A pool count is small."""
+	lock_pools(frappe.get_all("Customer Pool", pluck="name"))
 	frappe.db.sql(
 		f"""
 		INSERT INTO `{table}` (name, owned_by, customer_name, due_at, rule)

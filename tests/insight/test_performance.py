@@ -76,3 +76,13 @@ def test_a_sales_manager_sees_the_members_of_their_pools(s):
 	assert numbers(totals) == (2, 3, 1, 1, 2) and totals["conversion_rate"] == 40.0
 	assert totals["median_hours_to_followup"] == 2.0  # of 0, 2 and 3 hours
 	assert run(s.m, user=s.c)[0] == {}
+
+
+def test_the_median_of_counted_values():
+	median = performance.median_of_counts
+	assert median({}) is None
+	assert median({7: 1}) == 7
+	assert median({120: 1, 180: 1}) == 150  # two: the mean of both
+	assert median({1: 2, 5: 1}) == 1
+	assert median({2: 3, 10: 3}) == 6
+	assert median({0: 1, 3: 1, 9: 2}) == 6  # 0, 3, 9, 9

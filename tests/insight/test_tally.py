@@ -9,7 +9,7 @@ import pytest
 from frappe.utils import add_days, getdate, now_datetime, nowdate
 
 from crm_pool.core import log
-from crm_pool.core.status import CLAIM, RECYCLE
+from crm_pool.core.status import ASSIGN, CLAIM, RECYCLE
 from crm_pool.grading import scorecard
 from crm_pool.pool import ownership
 from tests.factories import as_user, call_whitelisted, make_pool, make_pool_customer
@@ -60,11 +60,17 @@ def test_every_writer_tallies_its_entries(make_user):
 			}
 		]
 	)
+	from crm_pool.allocation import allocate as allocator
+	from crm_pool.allocation import model as allocation_model
+
+	allocated = [make_pool_customer(s.p) for _ in range(3)]  # set-based, through a work table
+	allocator.allocate(allocated, allocation_model.ROUND_ROBIN, [s.a, s.b])
 	tally = tallied(users)
 	assert tally == counted(users)
 	today = getdate(nowdate())
 	assert tally[(today, s.p, RECYCLE, None, s.a)] == 1  # the set-based writer
 	assert tally[(today, s.p, CLAIM, s.a, None)] == 2  # two claims, one row
+	assert tally[(today, s.p, ASSIGN, s.a, None)] + tally[(today, s.p, ASSIGN, s.b, None)] == 3 + 3
 	assert tally[(getdate(add_days(nowdate(), -3)), s.p, CLAIM, s.c, None)] == 1
 
 

@@ -35,6 +35,7 @@ def purge_pools(pools: list[str], users: list[str]) -> None:
 				"DELETE FROM `tabToDo` WHERE reference_type = %s AND reference_name IN %s", (doctype, parties)
 			)
 		frappe.db.sql("DELETE FROM `tabPool Customer` WHERE name IN %s", (names,))
+		frappe.db.sql("DELETE FROM `tabPool Claim Counter` WHERE pool = %s", pool)
 		for pc in pcs:
 			for doctype, party in (("Customer", pc.customer), ("Lead", pc.lead)):
 				if party and frappe.db.exists(doctype, party):

@@ -1,0 +1,527 @@
+"""The claim path of issue 13: claims by different users in one pool do not wait for each other, the
+caps still hold exactly under concurrency, the paths that lock the pool row exclusively wait for the
+claims under way, and the owner's assignment written without Frappe's `assign_to.add` looks the
+same as with it. The old path stays selectable (site config `crm_pool_claim_path` = "serialized").
+
+Threads have their own database connections and commit (see test_concurrency.py); what they need
+is committed first and purged afterwards."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import frappe
+import pytest
+
+from crm_pool.api import pool as pool_api
+from crm_pool.core.errors import PoolRuleError
+from crm_pool.core.status import CLAIM
+from crm_pool.pool import locking, ownership
+from tests.conftest import at_once, connect, real_commit
+from tests.factories import make_customer, make_pool, make_pool_customer, new_user, purge
+
+NEW, SERIALIZED = "new", "serialized"
+
+
+def use_path(path: str) -> None:
+	"""Choose the claim path on this thread's connection (the site config key, as a site sets it)."""
+	if path == SERIALIZED:
+		frappe.conf[locking.CLAIM_PATH_KEY] = locking.SERIALIZED
+	else:
+		frappe.conf.pop(locking.CLAIM_PATH_KEY, None)
+
+
+@pytest.fixture
+def shared_pool():
+	"""Committed users, a pool and pool customers, visible to other connections; purged afterwards."""
+	made = frappe._dict(users=[], pool=None)
+
+	def build(users: int, customers: int, *, managers: int = 0, **rules):
+		made.users = [new_user("Sales User") for _ in range(users)]
+		made.managers = [new_user("Sales User", "Sales Manager") for _ in range(managers)]
+		made.pool = make_pool(members=made.users, admins=made.managers, **rules)
+		pcs = [make_pool_customer(made.pool) for _ in range(customers)]
+		real_commit()
+		return made.users, pcs
+
+	yield build
+	frappe.db.rollback()
+	if made.pool:
+		purge(made.pool, made.users + made.get("managers", []))
+	real_commit()
+
+
+# --- the owner's assignment: what Frappe's assign_to.add leaves, pinned, on both paths ----------------
+
+
+def assignment_seen(pc: str, since) -> frappe._dict:
+	"""What a user sees of a claim's assignment on the party (Lead or Customer): its owner field,
+	`_assign`, the open ToDos, the timeline's comments, the notifications, shares and follows."""
+	doctype, name = frappe.db.get_value("Pool Customer", pc, ["party_type", "party"])
+	field = {"Lead": "lead_owner", "Customer": "account_manager"}[doctype]
+	ref = {"reference_type": doctype, "reference_name": name}
+	return frappe._dict(
+		owner_field=frappe.db.get_value(doctype, name, field),
+		_assign=frappe.db.get_value(doctype, name, "_assign"),
+		todos=frappe.get_all(
+			"ToDo",
+			filters={**ref, "status": "Open"},
+			fields=[
+				"allocated_to",
+				"description",
+				"priority",
+				"date",
+				"assigned_by",
+				"assigned_by_full_name",
+				"assignment_rule",
+				"owner",
+				"role",
+				"sender",
+				"color",
+			],
+		),
+		comments=frappe.get_all(
+			"Comment",
+			filters={"reference_doctype": doctype, "reference_name": name, "creation": (">=", since)},
+			fields=[
+				"comment_type",
+				"comment_email",
+				"comment_by",
+				"content",
+				"owner",
+				"published",
+				"seen",
+				"subject",
+				"reference_owner",
+			],
+			order_by="creation asc",
+		),
+		notifications=frappe.get_all(
+			"Notification Log",
+			filters={"document_type": doctype, "document_name": name},
+			fields=["type", "for_user", "from_user", "subject", "email_content", "read"],
+		),
+		shares=frappe.db.count("DocShare", {"share_doctype": doctype, "share_name": name}),
+		follows=frappe.db.count("Document Follow", {"ref_doctype": doctype, "ref_docname": name}),
+	)
+
+
+def new_party(pool: str, doctype: str) -> str:
+	"""An in-pool customer standing for a new Lead or a new Customer; returns the pool customer."""
+	return make_pool_customer(pool) if doctype == "Lead" else make_customer(pool).pc
+
+
+@pytest.fixture
+def team(make_user):
+	a = make_user("Sales User")
+	return frappe._dict(a=a, pool=make_pool(members=[a]))
+
+
+@pytest.mark.parametrize("doctype", ["Lead", "Customer"])
+@pytest.mark.parametrize("by_someone_else", [False, True], ids=["own-claim", "claimed-for-the-user"])
+def test_the_claims_assignment_looks_as_frappes_assign_to_add_made_it(
+	team, monkeypatch, by_someone_else, doctype
+):
+	since = frappe.utils.now_datetime()
+	seen = {}
+	for path in (SERIALIZED, NEW):
+		monkeypatch.setitem(frappe.conf, locking.CLAIM_PATH_KEY, path)
+		pc = new_party(team.pool, doctype)
+		frappe.set_user("Administrator" if by_someone_else else team.a)
+		ownership.claim(pc, team.a)
+		frappe.set_user("Administrator")
+		seen[path] = assignment_seen(pc, since)
+
+	old, new = seen[SERIALIZED], seen[NEW]
+	by = "Administrator" if by_someone_else else team.a
+	by_name = frappe.utils.get_fullname(by)
+	# what assign_to.add leaves, pinned
+	assert old.owner_field == team.a and old._assign == f'["{team.a}"]'
+	assert len(old.todos) == 1
+	todo = old.todos[0]
+	assert (todo.allocated_to, todo.description, todo.priority, todo.assigned_by, todo.owner) == (
+		team.a,
+		"负责人 (crm_pool)",
+		"Medium",
+		by,
+		by,
+	)
+	assert todo.date == frappe.utils.getdate() and todo.assigned_by_full_name == by_name
+	assigned = [c for c in old.comments if c.comment_type == "Assigned"]
+	assert len(assigned) == 1 and assigned[0].comment_email == by and assigned[0].owner == by
+	if by_someone_else:
+		words = f"{by_name} assigned {frappe.utils.get_fullname(team.a)}: 负责人 (crm_pool)"
+		assert assigned[0].content == words
+		assert [(n.type, n.for_user, n.from_user) for n in old.notifications] == [
+			("Assignment", team.a, "Administrator")
+		]
+		assert "assigned a new task" in old.notifications[0].subject
+	else:
+		assert assigned[0].content == f"{by_name} self assigned this task: 负责人 (crm_pool)"
+		assert old.notifications == []  # Frappe tells no one of a self-assignment
+	assert old.shares == 0 and old.follows == 0  # the owner reads the party: nothing shared
+	# the new path: the same, field by field (the party's title differs, hence the subject's words)
+	for n in old.notifications + new.notifications:
+		n.subject = n.subject.split("<")[0]
+	assert new == old
+
+
+def test_the_owner_following_assigned_documents_follows_the_claimed_customer(team, monkeypatch):
+	"""(Frappe follows only documents that track changes: a Customer, not a Lead.)"""
+	frappe.db.set_value("User", team.a, {"follow_assigned_documents": 1, "document_follow_notify": 1})
+	frappe.clear_document_cache("User", team.a)
+	follows = {}
+	for path in (SERIALIZED, NEW):
+		monkeypatch.setitem(frappe.conf, locking.CLAIM_PATH_KEY, path)
+		pc = new_party(team.pool, "Customer")
+		frappe.set_user(team.a)
+		ownership.claim(pc)
+		frappe.set_user("Administrator")
+		follows[path] = assignment_seen(pc, frappe.utils.now_datetime()).follows
+	assert follows == {SERIALIZED: 1, NEW: 1}
+
+
+def test_the_api_claim_and_a_bulk_claim_leave_the_same_assignment(team, make_user):
+	pcs = [make_pool_customer(team.pool) for _ in range(2)]
+	frappe.set_user(team.a)
+	pool_api.claim(pcs[0])
+	pool_api.claim_many(frappe.as_json([pcs[1]]))
+	frappe.set_user("Administrator")
+	first, second = (assignment_seen(pc, frappe.utils.add_days(None, -1)) for pc in pcs)
+	assert first.todos == second.todos and len(first.todos) == 1
+	assert [c.content for c in first.comments if c.comment_type == "Assigned"] == [
+		c.content for c in second.comments if c.comment_type == "Assigned"
+	]
+
+
+# --- caps and one owner under concurrency ---------------------------------------------------------
+
+
+def claim_all(pcs: list[str], path: str, seed: int, outcomes: list):
+	"""A client: claims each customer in its own transaction (as the API does), in its own order."""
+
+	def run():
+		use_path(path)
+		order = pcs[:]
+		random.Random(seed).shuffle(order)
+		for pc in order:
+			try:
+				ownership.claim(pc, own_transaction=True)
+				frappe.db.commit()
+				outcomes.append("ok")
+			except PoolRuleError as e:
+				frappe.db.rollback()
+				outcomes.append(str(e))
+
+	return run
+
+
+@pytest.mark.parametrize("path", [NEW, SERIALIZED])
+@pytest.mark.parametrize("cap", ["max_owned", "max_daily_claims"])
+def test_twenty_threads_claiming_the_same_customers_one_owner_each_and_caps_exact(shared_pool, path, cap):
+	"""20 clients on their own connections (4 users, 5 clients each) claim the same 16 customers:
+	every customer has one owner and one claim entry, and each user has exactly the cap."""
+	users, pcs = shared_pool(users=4, customers=16, **{cap: 3})
+	outcomes: list[str] = []
+	results = at_once([(users[i % 4], claim_all(pcs, path, seed=i, outcomes=outcomes)) for i in range(20)])
+	assert results == ["ok"] * 20, results
+	assert outcomes.count("ok") == 12, outcomes
+	refusals = [o for o in outcomes if o != "ok"]
+	assert all("already been claimed" in o or "the most allowed" in o for o in refusals), refusals
+	frappe.db.rollback()
+	owners = frappe.get_all("Pool Customer", filters={"name": ("in", pcs)}, pluck="owned_by")
+	assert sorted(o for o in owners if o) == sorted(users * 3)
+	claims = frappe.get_all(
+		"Pool Log", filters={"pool_customer": ("in", pcs), "action": CLAIM}, pluck="pool_customer"
+	)
+	assert len(claims) == len(set(claims)) == 12
+	for user in users:
+		assert locking.claims_today(shared_pool_pool(pcs), user) == 3
+	counters = frappe.get_all(
+		"Pool Claim Counter", filters={"pool": shared_pool_pool(pcs)}, fields=["user", "claims"]
+	)
+	if path == NEW:
+		assert sorted((c.user, c.claims) for c in counters) == sorted((u, 3) for u in users)
+	else:
+		assert counters == []  # the old path knows no counter
+
+
+def shared_pool_pool(pcs: list[str]) -> str:
+	return frappe.db.get_value("Pool Customer", pcs[0], "pool")
+
+
+# --- who waits for whom -----------------------------------------------------------------------------
+
+
+class Held:
+	"""A claim held open in its own thread and connection: `start()` claims and keeps the
+	transaction open until `finish()` commits it."""
+
+	def __init__(self, user: str, pc: str, path: str = NEW, action=None):
+		self.user, self.pc, self.path = user, pc, path
+		self.action = action or (lambda: ownership.claim(pc, own_transaction=True))
+		self.claimed, self.release = threading.Event(), threading.Event()
+		self.result = None
+		self.thread = threading.Thread(target=self.run)
+
+	def run(self):
+		connect()
+		try:
+			use_path(self.path)
+			frappe.set_user(self.user)
+			self.action()
+			self.claimed.set()
+			self.release.wait(60)
+			frappe.db.commit()
+			self.result = "ok"
+		except Exception as e:
+			frappe.db.rollback()
+			self.result = f"{type(e).__name__}: {e}"
+		finally:
+			self.claimed.set()
+			frappe.destroy()
+
+	def start(self):
+		self.thread.start()
+		assert self.claimed.wait(60)
+		return self
+
+	def finish(self) -> str:
+		self.release.set()
+		self.thread.join(60)
+		return self.result
+
+
+def impatient(user: str, fn, path: str = NEW, wait_timeout: int = 1) -> tuple[str, float]:
+	"""Run `fn` as `user` in its own connection whose lock waits give up after `wait_timeout`
+	seconds; returns ("ok" or the error, seconds taken)."""
+	out = {}
+
+	def run():
+		connect()
+		try:
+			use_path(path)
+			frappe.set_user(user)
+			frappe.db.sql(f"SET SESSION innodb_lock_wait_timeout = {int(wait_timeout)}")
+			t0 = time.perf_counter()
+			try:
+				fn()
+				frappe.db.commit()
+				out["result"] = "ok"
+			except Exception as e:
+				frappe.db.rollback()
+				out["result"] = f"{type(e).__name__}: {e}"
+			out["seconds"] = time.perf_counter() - t0
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=run)
+	thread.start()
+	thread.join(60)
+	return out["result"], out["seconds"]
+
+
+def test_two_users_claims_in_one_pool_do_not_wait_for_each_other(shared_pool):
+	(a, b), pcs = shared_pool(users=2, customers=2)
+	held = Held(a, pcs[0]).start()  # a's claim done, its transaction open
+	try:
+		result, seconds = impatient(b, lambda: ownership.claim(pcs[1], own_transaction=True))
+	finally:
+		held_result = held.finish()
+	assert result == "ok" and seconds < 1, (result, seconds)
+	assert held_result == "ok"
+	frappe.db.rollback()
+	owners = dict(
+		frappe.get_all(
+			"Pool Customer", filters={"name": ("in", pcs)}, fields=["name", "owned_by"], as_list=True
+		)
+	)
+	assert owners == {pcs[0]: a, pcs[1]: b}
+
+
+def test_through_the_api_too(shared_pool):
+	(a, b), pcs = shared_pool(users=2, customers=2)
+	held = Held(a, pcs[0], action=lambda: pool_api.claim(pcs[0])).start()
+	try:
+		result, _seconds = impatient(b, lambda: pool_api.claim(pcs[1]))
+	finally:
+		assert held.finish() == "ok"
+	assert result == "ok", result
+
+
+def test_on_the_serialized_path_the_second_claim_waits_for_the_first(shared_pool):
+	"""The control of the test above: on the old path b's claim waits for a's (and gives up here)."""
+	(a, b), pcs = shared_pool(users=2, customers=2)
+	held = Held(a, pcs[0], path=SERIALIZED).start()
+	try:
+		result, _seconds = impatient(b, lambda: ownership.claim(pcs[1], own_transaction=True), SERIALIZED)
+	finally:
+		assert held.finish() == "ok"
+	assert "Lock wait timeout" in result or "QueryTimeoutError" in result, result
+
+
+def test_one_users_two_claims_in_one_pool_wait_for_each_other(shared_pool):
+	"""The counter row: a second claim by the same user waits until the first ends (and, here, gives
+	up), so that its caps are counted after the first claim."""
+	(a,), pcs = shared_pool(users=1, customers=2)
+	held = Held(a, pcs[0]).start()
+	try:
+		result, _seconds = impatient(a, lambda: ownership.claim(pcs[1], own_transaction=True))
+	finally:
+		assert held.finish() == "ok"
+	assert "Lock wait timeout" in result or "QueryTimeoutError" in result, result
+
+
+def test_an_assignment_waits_for_a_claim_under_way_and_then_counts_it(shared_pool):
+	"""A manager's assignment locks the pool row exclusively: it waits for the claim under way, then
+	sees it, and the cap holds."""
+	(a,), pcs = shared_pool(users=1, customers=3, managers=1, max_owned=2)
+	manager = frappe.get_all(
+		"Customer Pool Member", filters={"parent": shared_pool_pool(pcs), "is_admin": 1}, pluck="user"
+	)[0]
+	frappe.set_user("Administrator")
+	Held(a, pcs[0]).start().finish()  # a owns one
+	held = Held(a, pcs[1]).start()  # a's second claim (the cap) under way
+	out = {}
+
+	def assign():
+		connect()
+		try:
+			frappe.set_user(manager)
+			ownership.assign(pcs[2], a, "调整")
+			frappe.db.commit()
+			out["result"] = "ok"
+		except Exception as e:
+			frappe.db.rollback()
+			out["result"] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=assign)
+	thread.start()
+	thread.join(1.5)
+	assert thread.is_alive(), out  # waiting for the claim
+	assert held.finish() == "ok"
+	thread.join(60)
+	assert "the most allowed" in out["result"], out
+	frappe.db.rollback()
+	assert frappe.db.count("Pool Customer", {"name": ("in", pcs), "owned_by": a}) == 2
+
+
+def test_a_claim_waits_for_an_exclusive_pool_lock_and_then_sees_its_changes(shared_pool):
+	"""Something holding the pool row exclusively (a recycle or allocation batch, a rules edit):
+	claims wait for it, then read what it committed."""
+	(a,), pcs = shared_pool(users=1, customers=3, managers=1, max_owned=2)
+	pool = shared_pool_pool(pcs)
+	manager = frappe.get_all("Customer Pool Member", filters={"parent": pool, "is_admin": 1}, pluck="user")[0]
+
+	def allocate_two():
+		from crm_pool.allocation.allocate import allocate
+
+		allocate(pcs[:2], members=[a])
+
+	held = Held(manager, pcs[0], action=allocate_two).start()  # the pool row held by an allocation
+	out = {}
+
+	def claim():
+		connect()
+		try:
+			frappe.set_user(a)
+			ownership.claim(pcs[2], own_transaction=True)
+			frappe.db.commit()
+			out["result"] = "ok"
+		except Exception as e:
+			frappe.db.rollback()
+			out["result"] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=claim)
+	thread.start()
+	thread.join(1.5)
+	assert thread.is_alive(), out  # waiting for the allocation
+	assert held.finish() == "ok"
+	thread.join(60)
+	assert "the most allowed" in out["result"], out
+	frappe.db.rollback()
+	assert frappe.db.count("Pool Customer", {"name": ("in", pcs), "owned_by": a}) == 2
+
+
+def test_a_claim_in_its_own_transaction_ends_the_shares_and_others_assignments(shared_pool):
+	"""The claim at READ COMMITTED reads first whether there is access to end; here there is."""
+	(a, b), (pc, untouched) = shared_pool(users=2, customers=2)
+	lead = frappe.db.get_value("Pool Customer", pc, "lead")
+	# what an in-pool Lead may carry from before the pool (crm_pool refuses both on one today)
+	frappe.db.sql(
+		"""INSERT INTO `tabDocShare` (name, creation, modified, owner, modified_by, share_doctype,
+			share_name, user, `read`) VALUES (%(name)s, NOW(), NOW(), 'Administrator', 'Administrator',
+			'Lead', %(lead)s, %(user)s, 1)""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": b},
+	)
+	frappe.db.sql(
+		"""INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, status, allocated_to,
+			reference_type, reference_name, description) VALUES (%(name)s, NOW(), NOW(), 'Administrator',
+			'Administrator', 'Open', %(user)s, 'Lead', %(lead)s, 'x')""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": b},
+	)
+	real_commit()
+	assert at_once([(a, lambda: ownership.claim(pc, own_transaction=True))]) == ["ok"]
+	assert at_once([(a, lambda: ownership.claim(untouched, own_transaction=True))]) == ["ok"]
+	frappe.db.rollback()
+	assert not frappe.db.exists("DocShare", {"share_doctype": "Lead", "share_name": lead})
+	todos = frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead}, fields=["allocated_to", "status"]
+	)
+	assert sorted((t.allocated_to, t.status) for t in todos) == [(a, "Open"), (b, "Cancelled")]
+	assert frappe.db.get_value("Lead", lead, "_assign") == f'["{a}"]'
+
+
+def test_the_recycle_job_waits_for_a_claim_under_way_and_claims_wait_for_it(shared_pool):
+	"""The daily recycle takes the pools' rows first: it waits for the claim under way (which holds
+	its pool's row shared), then recycles; the claimed customer stays with its claimant."""
+	from datetime import timedelta
+
+	from crm_pool.pool import followup, recycle
+
+	(a, b), (claimed, due) = shared_pool(users=2, customers=2, no_followup_days=30)
+	frappe.set_user("Administrator")
+	ownership.assign(due, b, "test set-up")
+	long_ago = frappe.utils.now_datetime() - timedelta(days=45)
+	frappe.db.set_value(
+		"Pool Customer", due, {"claimed_at": long_ago, "last_followup_at": None}, update_modified=False
+	)
+	followup.recompute_due([due])
+	real_commit()
+	held = Held(a, claimed).start()  # a's claim under way
+	out = {}
+
+	def recycle_now():
+		connect()
+		try:
+			out["summary"] = recycle.recycle_due()
+			frappe.db.commit()
+		except Exception as e:
+			frappe.db.rollback()
+			out["error"] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=recycle_now)
+	thread.start()
+	thread.join(1.5)
+	assert thread.is_alive(), out  # waiting for the claim
+	assert held.finish() == "ok"
+	thread.join(60)
+	assert "error" not in out and out["summary"]["recycled"] >= 1, out
+	frappe.db.rollback()
+	owners = dict(
+		frappe.get_all(
+			"Pool Customer",
+			filters={"name": ("in", [claimed, due])},
+			fields=["name", "owned_by"],
+			as_list=True,
+		)
+	)
+	assert owners == {claimed: a, due: None}
