@@ -238,8 +238,13 @@ def check_invariants(made: frappe._dict, results: list[tuple]) -> list[str]:
 	if len(logs) != len(owners):
 		problems.append(f"{len(logs)} customers with a claim log entry but {len(owners)} owned")
 	wins = [(user, pc) for user, pc, kind, *_ in results if kind == "ok"]
-	if len(wins) != len(owners) or len({pc for _, pc in wins}) != len(wins):
-		problems.append(f"{len(wins)} successes answered but {len(owners)} customers owned")
+	lost = sum(kind == "error" for _, _, kind, *_ in results)  # answers lost: their claims may have run
+	if len({pc for _, pc in wins}) != len(wins):
+		problems.append("one customer answered as claimed to two requests")
+	if not len(wins) <= len(owners) <= len(wins) + lost:
+		problems.append(
+			f"{len(wins)} successes answered ({lost} answers lost) but {len(owners)} customers owned"
+		)
 	if any(owners.get(pc) != user for user, pc in wins):
 		problems.append("a success answered to a user who does not own the customer")
 	per_user: dict[str, int] = {}
@@ -392,16 +397,22 @@ def summarize(label: str, results: list, wall: float) -> dict:
 
 
 async def saturate(step_fn, start_rate: float, args, problems: list | None = None) -> dict | None:
-	"""Raise the offered rate step by step; the summary of the last step with p99 ≤ 300 ms."""
-	rate, best, step = start_rate, None, 0
+	"""Raise the offered rate step by step; the summary of the last step with p99 ≤ 300 ms. A step
+	over 300 ms is run once more before it counts (the cores are shared: one hiccup of another
+	process should not end the search)."""
+	rate, best, step, retried = start_rate, None, 0, False
 	while step < args.max_steps:
 		step += 1
 		summary, broken = await step_fn(rate, step)
 		if problems is not None:
 			problems += broken
 		if summary["p99"] > P99_LIMIT:
-			break
-		best = summary
+			if retried:
+				break
+			retried = True
+			print("    (over 300 ms: once more at this rate)")
+			continue
+		best, retried = summary, False
 		rate *= args.step_factor
 	return best
 
@@ -463,7 +474,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 
 	async def noop_step(rate, step):
 		res, wall = await open_loop(clients, noop_once, rate / len(clients), step_seconds(rate), 500 + step)
-		return summarize(f"no-op offered {rate:.0f}/s", res, wall), []
+		return summarize(f"no-op offered {rate:.1f}/s", res, wall), []
 
 	async def claim_step(rate, step):
 		made = pool(f"s{step}")
@@ -474,7 +485,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 			step_seconds(rate),
 			100 + step,
 		)
-		return summarize(f"claims offered {rate:.0f}/s", res, wall), check_invariants(made, res)
+		return summarize(f"claims offered {rate:.1f}/s", res, wall), check_invariants(made, res)
 
 	out["noop"] = noop = await saturate(noop_step, args.noop_start_rate, args)
 	out["saturation"] = best = await saturate(claim_step, args.start_rate, args, problems)
