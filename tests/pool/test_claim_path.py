@@ -323,6 +323,29 @@ def impatient(user: str, fn, path: str = NEW, wait_timeout: int = 1) -> tuple[st
 	return out["result"], out["seconds"]
 
 
+def in_background(user: str, action) -> tuple[threading.Thread, dict]:
+	"""Run action() as `user` on a connection of its own in a thread, committed; the dict gets
+	"result" ("ok" or the error) and "value" (what it returned)."""
+	out = {}
+
+	def run():
+		connect()
+		try:
+			frappe.set_user(user)
+			out["value"] = action()
+			frappe.db.commit()
+			out["result"] = "ok"
+		except Exception as e:
+			frappe.db.rollback()
+			out["result"] = f"{type(e).__name__}: {e}"
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=run)
+	thread.start()
+	return thread, out
+
+
 def test_two_users_claims_in_one_pool_do_not_wait_for_each_other(shared_pool):
 	(a, b), pcs = shared_pool(users=2, customers=2)
 	held = Held(a, pcs[0]).start()  # a's claim done, its transaction open
@@ -386,23 +409,7 @@ def test_an_assignment_waits_for_a_claim_under_way_and_then_counts_it(shared_poo
 	frappe.set_user("Administrator")
 	Held(a, pcs[0]).start().finish()  # a owns one
 	held = Held(a, pcs[1]).start()  # a's second claim (the cap) under way
-	out = {}
-
-	def assign():
-		connect()
-		try:
-			frappe.set_user(manager)
-			ownership.assign(pcs[2], a, "调整")
-			frappe.db.commit()
-			out["result"] = "ok"
-		except Exception as e:
-			frappe.db.rollback()
-			out["result"] = f"{type(e).__name__}: {e}"
-		finally:
-			frappe.destroy()
-
-	thread = threading.Thread(target=assign)
-	thread.start()
+	thread, out = in_background(manager, lambda: ownership.assign(pcs[2], a, "调整"))
 	thread.join(1.5)
 	assert thread.is_alive(), out  # waiting for the claim
 	assert held.finish() == "ok"
@@ -425,23 +432,7 @@ def test_a_claim_waits_for_an_exclusive_pool_lock_and_then_sees_its_changes(shar
 		allocate(pcs[:2], members=[a])
 
 	held = Held(manager, pcs[0], action=allocate_two).start()  # the pool row held by an allocation
-	out = {}
-
-	def claim():
-		connect()
-		try:
-			frappe.set_user(a)
-			ownership.claim(pcs[2], own_transaction=True)
-			frappe.db.commit()
-			out["result"] = "ok"
-		except Exception as e:
-			frappe.db.rollback()
-			out["result"] = f"{type(e).__name__}: {e}"
-		finally:
-			frappe.destroy()
-
-	thread = threading.Thread(target=claim)
-	thread.start()
+	thread, out = in_background(a, lambda: ownership.claim(pcs[2], own_transaction=True))
 	thread.join(1.5)
 	assert thread.is_alive(), out  # waiting for the allocation
 	assert held.finish() == "ok"
@@ -497,26 +488,12 @@ def test_the_recycle_job_waits_for_a_claim_under_way_and_claims_wait_for_it(shar
 	followup.recompute_due([due])
 	real_commit()
 	held = Held(a, claimed).start()  # a's claim under way
-	out = {}
-
-	def recycle_now():
-		connect()
-		try:
-			out["summary"] = recycle.recycle_due()
-			frappe.db.commit()
-		except Exception as e:
-			frappe.db.rollback()
-			out["error"] = f"{type(e).__name__}: {e}"
-		finally:
-			frappe.destroy()
-
-	thread = threading.Thread(target=recycle_now)
-	thread.start()
+	thread, out = in_background("Administrator", recycle.recycle_due)
 	thread.join(1.5)
 	assert thread.is_alive(), out  # waiting for the claim
 	assert held.finish() == "ok"
 	thread.join(60)
-	assert "error" not in out and out["summary"]["recycled"] >= 1, out
+	assert out["result"] == "ok" and out["value"]["recycled"] >= 1, out
 	frappe.db.rollback()
 	owners = dict(
 		frappe.get_all(
