@@ -2,7 +2,8 @@
 
     cd frappe-bench/sites && ../env/bin/python ../apps/crm_pool/benchmarks/claims_http.py SITE \
         [--url http://127.0.0.1:80] [--users 50] [--customers 1000] [--cap 40] [--duration 60] \
-        [--rate 1.0] [--step-seconds 10] [--paths serialized,new]
+        [--rate 1.0] [--step-seconds 10] [--step-factor 1.3] [--paths serialized,new] \
+        [--phases open,burst,saturation] [--start-rate 2] [--noop-start-rate 40] [--attempt-start-rate 20]
 
 Against a server started by `scripts/up --production` (nginx in front of gunicorn: give nginx's port;
 gunicorn's own port works too, the Host header names the site). It creates (and removes afterwards)
@@ -16,10 +17,19 @@ with the helpers of benchmarks/claims.py. Then, for each claim path (the site co
 2. burst: every user claims the same customer at the same instant (one answer each within 1 s, one
    winner);
 3. saturation: the offered rate (open loop, Poisson) raised step by step (×`--step-factor`,
-   `--step-seconds` each but at least 60 requests) until p99 passes 300 ms, first for the
-   authenticated no-op `frappe.auth.get_logged_user` (Frappe's floor: a request that does nothing),
-   then for claims (a fresh pool per step); the throughput of the last step under 300 ms of each, and
-   their ratio. The no-op's capacity with all users back to back (closed loop) is printed too.
+   `--step-seconds` each but at least 60 requests) until p99 passes 300 ms, for
+   a) the authenticated no-op `frappe.auth.get_logged_user` (Frappe's floor: a request that does
+      nothing but resume its session),
+   b) successful claims: a fresh pool each step, with enough customers (and a cap high enough) that
+      the step's attempts do not run out of them,
+   c) claim attempts: every step on the same `--customers` customers, which the first steps take:
+      from then on the attempts are refusals ("already claimed"), what most attempts are once a
+      pool is taken;
+   the throughput of the last step under 300 ms of each, and the ratios of b) and c) to a). The
+   no-op's capacity with all users back to back (closed loop) is printed too.
+
+`--phases` picks among open, burst and saturation (all by default; one alone is handy under a
+profiler).
 
 A user picks a customer it believes is still in the pool (the board it would be looking at: every
 success and every "already claimed" answer seen by any user updates it), at random; when none is
@@ -38,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import resource
@@ -435,35 +446,40 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 	out: dict = {}
 	problems: list[str] = []
 
-	def pool(name: str) -> frappe._dict:
-		made = make_pool(tag, users, args.customers, args.cap, f"{label[:1]}{name}")
+	def pool(name: str, customers: int | None = None, cap: int | None = None) -> frappe._dict:
+		made = make_pool(tag, users, customers or args.customers, cap or args.cap, f"{label[:1]}{name}")
 		pools.append(made)
 		return made
 
-	made = pool("o")
-	print(
-		f"\n[{label}] 1. open loop: {len(clients)} users × {args.rate}/s (Poisson) for {args.duration:.0f} s, {args.customers} customers"
-	)
-	res, wall = await open_loop(
-		clients, claims_of(Board(made.pcs, random.Random(1))), args.rate, args.duration, 1
-	)
-	out["open"] = summarize("open loop", res, wall)
-	problems += check_invariants(made, res)
+	if "open" in args.phases:
+		made = pool("o")
+		print(
+			f"\n[{label}] 1. open loop: {len(clients)} users × {args.rate}/s (Poisson) for {args.duration:.0f} s, {args.customers} customers"
+		)
+		res, wall = await open_loop(
+			clients, claims_of(Board(made.pcs, random.Random(1))), args.rate, args.duration, 1
+		)
+		out["open"] = summarize("open loop", res, wall)
+		problems += check_invariants(made, res)
 
-	made = pool("b")
-	print(f"[{label}] 2. burst: {len(clients)} users claim one customer at the same instant")
-	res = await burst(clients, made.pcs[0])
-	winners = sum(r[2] == "ok" for r in res)
-	slowest = max(r[3] for r in res)
-	out["burst"] = {"winners": winners, "slowest": slowest}
-	print(
-		f"    {winners} winner(s), {len(res) - winners} refusals, all answered within {slowest * 1000:.0f} ms"
-	)
-	summarize("burst", res, max(slowest, 1e-9))
-	if winners != 1:
-		problems.append(f"burst: {winners} winners")
-	problems += check_invariants(made, res)
+	if "burst" in args.phases:
+		made = pool("b")
+		print(f"[{label}] 2. burst: {len(clients)} users claim one customer at the same instant")
+		res = await burst(clients, made.pcs[0])
+		winners = sum(r[2] == "ok" for r in res)
+		slowest = max(r[3] for r in res)
+		out["burst"] = {"winners": winners, "slowest": slowest}
+		print(
+			f"    {winners} winner(s), {len(res) - winners} refusals, all answered within {slowest * 1000:.0f} ms"
+		)
+		summarize("burst", res, max(slowest, 1e-9))
+		if winners != 1:
+			problems.append(f"burst: {winners} winners")
+		problems += check_invariants(made, res)
 
+	if "saturation" not in args.phases:
+		out["problems"] = problems
+		return out
 	print(f"[{label}] 3. saturation (offered rate raised ×{args.step_factor} a step until p99 > 300 ms)")
 	lat, wall = await closed_loop_noop(clients, args.step_seconds)
 	out["noop_max"] = len(lat) / wall
@@ -477,27 +493,50 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		return summarize(f"no-op offered {rate:.1f}/s", res, wall), []
 
 	async def claim_step(rate, step):
-		made = pool(f"s{step}")
+		# enough customers that the step's attempts do not run out of them, and a cap that lets the
+		# users take them all: the step measures successful claims, not the refusals of an empty pool
+		seconds = step_seconds(rate)
+		customers = max(args.customers, math.ceil(rate * seconds * 1.25))
+		made = pool(f"s{step}", customers, max(args.cap, math.ceil(customers * 1.5 / len(users))))
 		res, wall = await open_loop(
-			clients,
-			claims_of(Board(made.pcs, random.Random(step))),
-			rate / len(clients),
-			step_seconds(rate),
-			100 + step,
+			clients, claims_of(Board(made.pcs, random.Random(step))), rate / len(clients), seconds, 100 + step
 		)
 		return summarize(f"claims offered {rate:.1f}/s", res, wall), check_invariants(made, res)
 
+	shared = pool("a")
+	shared_board = Board(shared.pcs, random.Random(7))
+	shared_results: list = []
+
+	async def attempt_step(rate, step):
+		res, wall = await open_loop(
+			clients, claims_of(shared_board), rate / len(clients), step_seconds(rate), 300 + step
+		)
+		shared_results.extend(res)
+		return summarize(f"attempts offered {rate:.1f}/s", res, wall), []
+
+	print("    a) the no-op, Frappe's floor")
 	out["noop"] = noop = await saturate(noop_step, args.noop_start_rate, args)
+	print(f"    b) successful claims: a fresh pool of {args.customers} customers each step")
 	out["saturation"] = best = await saturate(claim_step, args.start_rate, args, problems)
+	print(
+		f"    c) claim attempts: every step on the same {args.customers} customers (taken in the first "
+		"steps, then the attempts are refusals)"
+	)
+	out["attempts"] = attempts = await saturate(attempt_step, args.attempt_start_rate, args)
+	problems += check_invariants(shared, shared_results)
 	if noop:
 		print(f"    no-op at p99 ≤ 300 ms: {noop['attempts_per_s']:.1f} req/s")
 	if best and noop:
 		print(
-			f"    claims at p99 ≤ 300 ms: {best['attempts_per_s']:.1f} attempts/s ({best['attempts_per_s'] / noop['attempts_per_s']:.2f} of the no-op), "
-			f"{best['ok_per_s']:.1f} successes/s ({best['ok_per_s'] / noop['attempts_per_s']:.2f} of the no-op)"
+			f"    successful claims at p99 ≤ 300 ms: {best['ok_per_s']:.1f}/s ({best['ok_per_s'] / noop['attempts_per_s']:.2f} of the no-op; "
+			f"{best['attempts_per_s']:.1f} attempts/s)"
 		)
 	elif not best:
 		print(f"    claims: p99 over 300 ms already at {args.start_rate:.1f}/s offered")
+	if attempts and noop:
+		print(
+			f"    claim attempts at p99 ≤ 300 ms: {attempts['attempts_per_s']:.1f}/s ({attempts['attempts_per_s'] / noop['attempts_per_s']:.2f} of the no-op)"
+		)
 	out["problems"] = problems
 	print(f"    invariants: {'all hold' if not problems else '; '.join(problems)}")
 	return out
@@ -547,8 +586,15 @@ def main() -> None:
 	parser.add_argument("--step-factor", type=float, default=1.3)
 	parser.add_argument("--max-steps", type=int, default=12)
 	parser.add_argument("--paths", default="serialized,new", help="claim paths, in order")
+	parser.add_argument(
+		"--attempt-start-rate", type=float, default=20, help="first offered rate of c) (attempts/s)"
+	)
+	parser.add_argument(
+		"--phases", default="open,burst,saturation", help="which of open, burst, saturation to run"
+	)
 	args = parser.parse_args()
 	args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+	args.phases = {p.strip() for p in args.phases.split(",") if p.strip()}
 	ARGS.step_seconds = args.step_seconds
 
 	# one socket per request in flight: an open loop over capacity holds thousands
@@ -572,17 +618,18 @@ def main() -> None:
 			return f"{a / b:.2f}" if a == a and b == b and b else "n/a"  # NaN: no sample
 
 		print("\nnew path / serialized path:")
-		print(
-			f"  open loop p99: successes {ratio(new['open']['p99_ok'], old['open']['p99_ok'])}, "
-			f"refusals {ratio(new['open']['p99_refused'], old['open']['p99_refused'])}; "
-			f"throughput {ratio(new['open']['attempts_per_s'], old['open']['attempts_per_s'])}"
-		)
-		if old["saturation"] and new["saturation"]:
+		if "open" in old and "open" in new:
 			print(
-				f"  saturation throughput at p99 ≤ 300 ms: attempts {ratio(new['saturation']['attempts_per_s'], old['saturation']['attempts_per_s'])}, "
-				f"successes {ratio(new['saturation']['ok_per_s'], old['saturation']['ok_per_s'])}"
+				f"  open loop p99: successes {ratio(new['open']['p99_ok'], old['open']['p99_ok'])}, "
+				f"refusals {ratio(new['open']['p99_refused'], old['open']['p99_refused'])}; "
+				f"throughput {ratio(new['open']['attempts_per_s'], old['open']['attempts_per_s'])}"
 			)
-		print(f"  burst slowest answer: {ratio(new['burst']['slowest'], old['burst']['slowest'])}")
+		for key, what in (("saturation", "successful claims"), ("attempts", "claim attempts")):
+			if old.get(key) and new.get(key):
+				field = "ok_per_s" if key == "saturation" else "attempts_per_s"
+				print(f"  {what} at p99 ≤ 300 ms: {ratio(new[key][field], old[key][field])}")
+		if "burst" in old and "burst" in new:
+			print(f"  burst slowest answer: {ratio(new['burst']['slowest'], old['burst']['slowest'])}")
 	broken = [p for r in results.values() for p in r["problems"]]
 	sys.exit(1 if broken else 0)
 

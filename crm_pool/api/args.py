@@ -16,14 +16,14 @@ import inspect
 import json
 
 import frappe
-from frappe import _
 from frappe.exceptions import FrappeTypeError
 from frappe.utils.html_utils import sanitize_html
 
 from crm_pool.core.errors import InvalidArgument
 from crm_pool.core.normalize import clean_text
 from crm_pool.core.roles import MANAGER_ROLES, SELLING_ROLES
-from crm_pool.core.settings import user_pools
+from crm_pool.core.translate import _
+from crm_pool.pool.locking import read_pool_customer
 
 MAX_NAME = 140  # a document name (VARCHAR(140))
 MAX_REASON = 1000  # a reason or a note (Small Text)
@@ -211,12 +211,19 @@ def pool_customer(value, *, for_claim: bool = False) -> str:
 	"""The name of a pool customer the caller may read, else a clear refusal (404 / 403). For a claim
 	or a request, a customer of one of the caller's pools will do: if someone else took it meanwhile,
 	the claim says so."""
+	return pool_customer_row(value, for_claim=for_claim).name
+
+
+def pool_customer_row(value, *, for_claim: bool = False) -> frappe._dict:
+	"""`pool_customer`, returning the customer's columns a change of ownership reads, as read without
+	locks (`locking.read_pool_customer`): the one read of a claim's argument."""
 	if not value or not isinstance(value, str):
 		frappe.throw(_("Please choose a pool customer"), InvalidArgument)
-	if len(value) > MAX_NAME or not frappe.db.exists("Pool Customer", value):
+	member = frappe.session.user if for_claim else None
+	row = read_pool_customer(value, member=member) if len(value) <= MAX_NAME else None
+	if not row:
 		frappe.throw(_("Pool customer {0} does not exist").format(value[:40]), frappe.DoesNotExistError)
-	pool = frappe.db.get_value("Pool Customer", value, "pool") if for_claim else None
-	if pool and user_pools(only=pool):
-		return value
-	frappe.get_doc("Pool Customer", value).check_permission("read")
-	return value
+	if for_claim and row.is_member:
+		return row
+	frappe.get_doc("Pool Customer", row.name).check_permission("read")
+	return row

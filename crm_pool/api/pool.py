@@ -33,15 +33,13 @@ def claim(pool_customer: str) -> dict:
 	name, customer name, pool, status, owner, claim time and recycle due date, in one read. (Not
 	`pool_status`, what the form shows — the caller's rights, masked history, grade panel —, which
 	was two thirds of a claim request's time: the desk reloads the form or the list after a claim.)"""
-	ownership.claim(args.pool_customer(pool_customer, for_claim=True), own_transaction=True)
-	table = frappe.qb.DocType("Pool Customer")
-	fields = ("name", "customer_name", "pool", "status", "owned_by", "claimed_at", "recycle_due_at")
-	return (
-		frappe.qb.from_(table)
-		.select(*(table[f] for f in fields))
-		.where(table.name == pool_customer)
-		.run(as_dict=True)[0]
-	)
+	pc = ownership.claim(args.pool_customer_row(pool_customer, for_claim=True), own_transaction=True)
+	return frappe.db.sql(  # plain SQL: read on every claim (frappe.qb builds a query anew, ~0.1 ms)
+		"""SELECT name, customer_name, pool, status, owned_by, claimed_at, recycle_due_at
+		FROM `tabPool Customer` WHERE name = %s""",
+		pc.name,
+		as_dict=True,
+	)[0]
 
 
 @api_method(methods=["POST"], roles=SELLING_ROLES)

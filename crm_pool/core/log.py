@@ -18,7 +18,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from crm_pool.core.normalize import clean_text
-from crm_pool.core.setbased import insert_records
+from crm_pool.core.setbased import affected_rows, insert_records
 
 
 def log_change(
@@ -91,7 +91,7 @@ def insert_logs_select(
 		""",
 		params,
 	)
-	written = frappe.db.sql("SELECT ROW_COUNT()")[0][0]
+	written = affected_rows()
 	if written:  # the same rows counted, reading nothing (and locking nothing) the insert did not
 		_add_to_tally(
 			f"""SELECT DATE(%(_at)s) AS day, pc.pool, %(_action)s AS action, {to_user_sql} AS to_user,

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import frappe
-from frappe import _
 from frappe.desk.form import assign_to
-from frappe.utils import escape_html, get_fullname, now_datetime
+from frappe.utils import escape_html, now_datetime
+
+from crm_pool.core.roles import full_name
+from crm_pool.core.translate import _
 
 OWNER_FIELD = {"Lead": "lead_owner", "Customer": "account_manager"}
 ASSIGNMENT_NOTE = "负责人 (crm_pool)"
@@ -82,23 +84,15 @@ def assign_owner(pc) -> None:
 	if not owner or pc.get("party_type") not in OWNER_FIELD or not pc.get("party"):
 		return
 	doctype, name = pc.party_type, pc.party
-	todo = frappe.qb.DocType("ToDo")
-	has_one = (
-		frappe.qb.from_(todo)
-		.select(todo.name)
-		.where(
-			(todo.reference_type == doctype)
-			& (todo.reference_name == name)
-			& (todo.status == "Open")
-			& (todo.allocated_to == owner)
-		)
-		.limit(1)
-		.run()
+	has_one = frappe.db.sql(  # plain SQL: every claim asks (frappe.qb builds a query anew, ~0.1 ms)
+		"""SELECT name FROM `tabToDo` WHERE reference_type = %s AND reference_name = %s
+		AND status = 'Open' AND allocated_to = %s LIMIT 1""",
+		(doctype, name, owner),
 	)
 	if has_one:
 		return
 	description = escape_html(ASSIGNMENT_NOTE)
-	by_name = get_fullname(by)
+	by_name = full_name(by)
 	frappe.db.sql(
 		"""INSERT INTO `tabToDo` (name, creation, modified, owner, modified_by, docstatus, idx, status,
 			priority, date, allocated_to, description, reference_type, reference_name, assigned_by,
@@ -121,7 +115,7 @@ def assign_owner(pc) -> None:
 	if by == owner:  # the words of Frappe's ToDo, in the language of the one who did it
 		text = _("{0} self assigned this task: {1}").format(by_name, description)
 	else:
-		text = _("{0} assigned {1}: {2}").format(by_name, get_fullname(owner), description)
+		text = _("{0} assigned {1}: {2}").format(by_name, full_name(owner), description)
 	comment = frappe._dict(
 		doctype="Comment",
 		name=frappe.generate_hash(length=10),
@@ -242,7 +236,7 @@ def move_owners_select(where_sql: str, values: dict, owner_sql: str) -> None:
 			SELECT 1 FROM `tabToDo` t WHERE t.reference_type = pc.party_type
 			AND t.reference_name = pc.party AND t.allocated_to = {owner_sql} AND t.status = 'Open')
 		""",
-		dict(values, _now=now, _today=now.date(), _by=by, _by_name=get_fullname(by), _note=ASSIGNMENT_NOTE),
+		dict(values, _now=now, _today=now.date(), _by=by, _by_name=full_name(by), _note=ASSIGNMENT_NOTE),
 	)
 	for doctype, link in PARTY_LINKS:
 		refresh_assign_select(

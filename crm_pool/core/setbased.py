@@ -19,6 +19,12 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
 		yield items[start : start + size]
 
 
+def affected_rows() -> int:
+	"""The rows the last statement inserted, changed or deleted (MariaDB's ROW_COUNT(), as the client
+	received it with the statement's answer: no round trip)."""
+	return frappe.db._cursor.rowcount
+
+
 @contextmanager
 def work_table(table: str, columns: str) -> Iterator[str]:
 	"""A session-private (TEMPORARY) InnoDB table `table` with `columns` (SQL column definitions), for

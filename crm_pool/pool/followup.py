@@ -23,7 +23,7 @@ from datetime import datetime
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
-from crm_pool.core.setbased import chunks
+from crm_pool.core.setbased import affected_rows, chunks
 from crm_pool.core.status import CONVERTED, OWNED
 
 # Recycling applies to these statuses only (LOCKED is exempt, the others have no owner).
@@ -195,7 +195,7 @@ def _recompute_where(where_sql: str, values: dict) -> int:
 		""",
 		values,
 	)
-	return frappe.db.sql("SELECT ROW_COUNT()")[0][0]
+	return affected_rows()
 
 
 def recompute_due(names: list[str]) -> None:

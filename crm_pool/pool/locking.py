@@ -38,12 +38,12 @@ assignment through Frappe's `assign_to.add`.
 from __future__ import annotations
 
 import frappe
-from frappe import _
 from frappe.utils import add_days, getdate, now_datetime
 
 from crm_pool.core.errors import PoolRuleError
-from crm_pool.core.settings import pool_settings
+from crm_pool.core.settings import USER_POOLS_SQL, pool_settings
 from crm_pool.core.status import ASSIGN, CLAIM, HAS_OWNER, LOCKED, OWNED, RECYCLE, RELEASE, TRANSFER
+from crm_pool.core.translate import _
 
 # Pool customer columns read for a change of ownership.
 PC_FIELDS = (
@@ -56,7 +56,9 @@ PC_FIELDS = (
 	"party",
 	"lead",
 	"customer",
+	"owner_name",
 )
+_PC_SQL = ", ".join(f"`{field}`" for field in PC_FIELDS)
 
 
 def check_user(user: str) -> None:
@@ -65,15 +67,16 @@ def check_user(user: str) -> None:
 		frappe.throw(_("User {0} does not exist or is disabled").format(user), PoolRuleError)
 
 
-def read_pool_customer(name: str) -> frappe._dict | None:
-	"""The pool customer's columns of a change of ownership, read without locks (None: no such row).
-	(Through frappe.qb: `frappe.db.get_value` parses each field name with sqlparse, ~2 ms a claim.)"""
-	table = frappe.qb.DocType("Pool Customer")
-	rows = (
-		frappe.qb.from_(table)
-		.select(*(table[f] for f in PC_FIELDS))
-		.where(table.name == name)
-		.run(as_dict=True)
+def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict | None:
+	"""The pool customer's columns of a change of ownership, read without locks (None: no such row);
+	with `member` (a user), also whether its pool is one of theirs (`user_pools`) as `is_member`, in
+	the same statement. Plain SQL: the first read of every claim (`frappe.db.get_value` parses each
+	field name with sqlparse, ~2 ms; frappe.qb builds the query anew, ~0.1 ms)."""
+	membership = f", pool IN ({USER_POOLS_SQL}) AS is_member" if member else ""
+	rows = frappe.db.sql(
+		f"SELECT {_PC_SQL}{membership} FROM `tabPool Customer` WHERE name = %(name)s",
+		{"name": name, "user": member},
+		as_dict=True,
 	)
 	return rows[0] if rows else None
 
@@ -97,8 +100,8 @@ def begin_claim_transaction() -> bool:
 	if serialized_claims() or frappe.db.transaction_writes or not _read_committed_allowed():
 		return False
 	frappe.db.sql("COMMIT")  # reads only so far (transaction_writes is 0)
-	frappe.db.sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")  # the next transaction only
-	frappe.db.sql("START TRANSACTION")
+	# the next transaction only: the claim's first statement begins it (AUTOCOMMIT is off)
+	frappe.db.sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 	return True
 
 
@@ -114,22 +117,28 @@ def _read_committed_allowed() -> bool:
 	return _READ_COMMITTED_ALLOWED[site]
 
 
-def lock_pool_customer(name: str, *, shared_pool: bool = False) -> frappe._dict:
+def lock_pool_customer(name: str, *, shared_pool: bool = False, pool: str | None = None) -> frappe._dict:
 	"""Lock the pool customer's pool (exclusively; `shared_pool`: shared, for a claim at READ
-	COMMITTED), then its row, until the transaction ends; returns the row."""
-	table = frappe.qb.DocType("Pool Customer")
-	found = frappe.qb.from_(table).select(table.pool).where(table.name == name).run()
-	if not found:
-		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
-	pool = found[0][0]
+	COMMITTED), then its row, until the transaction ends; returns the row. `pool`: its pool as read
+	before (if it moved since, the change is refused and can be tried again)."""
+	if pool is None:
+		table = frappe.qb.DocType("Pool Customer")
+		found = frappe.qb.from_(table).select(table.pool).where(table.name == name).run()
+		if not found:
+			frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+		pool = found[0][0]
 	if shared_pool:
 		frappe.db.sql("SELECT name FROM `tabCustomer Pool` WHERE name = %s LOCK IN SHARE MODE", pool)
 	else:
 		lock_pools([pool])
+	return lock_row(name, pool)
+
+
+def lock_row(name: str, pool: str) -> frappe._dict:
+	"""Lock the pool customer's row, its pool's row being locked already; returns the row (refused if
+	it was moved to another pool since `pool` was read)."""
 	rows = frappe.db.sql(
-		f"SELECT {', '.join(PC_FIELDS)} FROM `tabPool Customer` WHERE name = %s FOR UPDATE",
-		name,
-		as_dict=True,
+		f"SELECT {_PC_SQL} FROM `tabPool Customer` WHERE name = %s FOR UPDATE", name, as_dict=True
 	)
 	if not rows:
 		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
@@ -166,37 +175,61 @@ def claims_today(pool: str, user: str, *, locking: bool = True) -> int:
 	)[0][0]
 
 
+def claim_counts(pc: frappe._dict, settings: frappe._dict, user: str) -> frappe._dict:
+	"""What a claim at READ COMMITTED counts, under its customer's and counter's locks, in one plain
+	read: `owned` (as `owned_count`), `today` (as `claims_today`) and `lost_at` (as `lost_within` the
+	pool's cooldown; None when it has none)."""
+	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
+	return frappe.db.sql(
+		"""SELECT
+			(SELECT COUNT(*) FROM `tabPool Customer`
+				WHERE pool = %(pool)s AND owned_by = %(user)s AND status IN %(statuses)s) AS owned,
+			(SELECT COUNT(*) FROM `tabPool Log`
+				WHERE to_user = %(user)s AND pool = %(pool)s AND action = %(claim)s AND at >= %(today)s) AS today,
+			(SELECT MAX(at) FROM `tabPool Log`
+				WHERE pool_customer = %(pc)s AND from_user = %(user)s AND action IN %(lost)s
+				AND at >= %(since)s) AS lost_at""",
+		{
+			"pool": pc.pool,
+			"pc": pc.name,
+			"user": user,
+			"statuses": statuses,
+			"claim": CLAIM,
+			"today": getdate(),
+			"lost": LOST,
+			"since": add_days(now_datetime(), -(settings.cooldown_days or 0)),
+		},
+		as_dict=True,
+	)[0]
+
+
 # A counter row's name is its key (pool, user), so taking it is an upsert (`lock_claimant`).
 _COUNTER_KEY_SQL = "MD5(CONCAT_WS('|', %(pool)s, %(user)s))"
 
 
 def lock_claimant(pool: str, user: str) -> None:
-	"""Lock the user's Pool Claim Counter row of the pool (creating it), after the customer's row:
-	the user's other claims in this pool wait until this transaction ends; nobody else's do. One
-	upsert on the primary key: the existing row is locked exclusively, a new one is inserted (two
-	first claims of one user insert the same key: the second waits for the first)."""
+	"""Lock the user's Pool Claim Counter row of the pool (creating it) and count this claim on it,
+	after the customer's row: the user's other claims in this pool wait until this transaction ends;
+	nobody else's do. One upsert on the primary key: the existing row is locked exclusively, a new
+	one is inserted (two first claims of one user insert the same key: the second waits for the
+	first). The count is the claim's own write: a claim refused afterwards rolls it back with the
+	rest of its transaction (or savepoint)."""
 	frappe.db.sql(
 		f"""INSERT INTO `tabPool Claim Counter`
-			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims)
-		VALUES ({_COUNTER_KEY_SQL}, NOW(6), NOW(6), 'Administrator', 'Administrator', 0, 0,
-			%(pool)s, %(user)s, 0)
-		ON DUPLICATE KEY UPDATE claims = claims""",
-		{"pool": pool, "user": user},
-	)
-
-
-def count_claim(pool: str, user: str) -> None:
-	"""One more claim on the user's counter row of the pool (locked by `lock_claimant`)."""
-	frappe.db.sql(
-		f"""UPDATE `tabPool Claim Counter` SET claims = claims + 1, last_claim_at = %(now)s,
-			modified = %(now)s WHERE name = {_COUNTER_KEY_SQL}""",
+			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims, last_claim_at)
+		VALUES ({_COUNTER_KEY_SQL}, %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
+			%(pool)s, %(user)s, 1, %(now)s)
+		ON DUPLICATE KEY UPDATE claims = claims + 1, last_claim_at = %(now)s, modified = %(now)s""",
 		{"pool": pool, "user": user, "now": now_datetime()},
 	)
 
 
+# How a user loses a customer (the cooldown's start)
+LOST = (RELEASE, RECYCLE, TRANSFER, ASSIGN)
+
+
 def lost_within(pool_customer: str, user: str, days: int):
 	"""When the user last released or lost this customer within `days`, else None."""
-	lost = (RELEASE, RECYCLE, TRANSFER, ASSIGN)
 	since = add_days(now_datetime(), -days)
 	log = frappe.qb.DocType("Pool Log")
 	latest = (
@@ -205,7 +238,7 @@ def lost_within(pool_customer: str, user: str, days: int):
 		.where(
 			(log.pool_customer == pool_customer)
 			& (log.from_user == user)
-			& log.action.isin(lost)
+			& log.action.isin(LOST)
 			& (log.at >= since)
 		)
 		.orderby(log.at, order=frappe.qb.desc)

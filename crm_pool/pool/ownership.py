@@ -7,14 +7,13 @@ describes; a refusal raises a `PoolRuleError` (a ValidationError) whose message 
 from __future__ import annotations
 
 import frappe
-from frappe import _
-from frappe.utils import get_fullname, now_datetime
+from frappe.utils import now_datetime
 
 from crm_pool.core import events, mirror
 from crm_pool.core.errors import AuditedPathError, PoolRuleError
 from crm_pool.core.log import insert_logs_select, log_change
 from crm_pool.core.normalize import clean_text, mask_person_name
-from crm_pool.core.roles import can_manage, is_manager, is_salesperson
+from crm_pool.core.roles import can_manage, full_name, is_manager, is_salesperson
 from crm_pool.core.setbased import chunks
 from crm_pool.core.settings import APPLY_AND_APPROVE, pool_settings, user_pools
 from crm_pool.core.status import (
@@ -31,14 +30,16 @@ from crm_pool.core.status import (
 	UNLOCK,
 	owned_status,
 )
+from crm_pool.core.translate import _
 from crm_pool.pool import followup
 from crm_pool.pool.locking import (
 	begin_claim_transaction,
 	check_user,
+	claim_counts,
 	claims_today,
-	count_claim,
 	lock_claimant,
 	lock_pool_customer,
+	lock_row,
 	lost_within,
 	owned_count,
 	read_pool_customer,
@@ -50,7 +51,7 @@ def display_owner(pc: frappe._dict) -> str:
 	"""The owner's name as the current user may see it: full for managers, masked (王*) otherwise."""
 	if not pc.owned_by:
 		return ""
-	name = get_fullname(pc.owned_by)
+	name = pc.get("owner_name") or full_name(pc.owned_by)
 	if pc.owned_by == frappe.session.user or can_manage(pc.pool):
 		return name
 	return mask_person_name(name)
@@ -78,26 +79,40 @@ def check_in_pool(pc: frappe._dict | str) -> None:
 	)
 
 
-def check_cap(pc: frappe._dict, settings: frappe._dict, user: str, *, locking: bool = True) -> None:
-	"""保有量上限: the most customers of this pool one user may own."""
-	if (
-		settings.max_owned
-		and owned_count(pc.pool, user, settings.converted_not_counted, locking=locking) >= settings.max_owned
-	):
+def check_cap(
+	pc: frappe._dict,
+	settings: frappe._dict,
+	user: str,
+	*,
+	locking: bool = True,
+	counts: frappe._dict | None = None,
+) -> None:
+	"""保有量上限: the most customers of this pool one user may own (`counts`: as `claim_counts` read them)."""
+	if not settings.max_owned:
+		return
+	owned = (
+		counts.owned
+		if counts
+		else owned_count(pc.pool, user, settings.converted_not_counted, locking=locking)
+	)
+	if owned >= settings.max_owned:
 		frappe.throw(
 			_("{0} already owns {1} customers of pool {2}, the most allowed").format(
-				get_fullname(user), settings.max_owned, settings.pool_name
+				full_name(user), settings.max_owned, settings.pool_name
 			),
 			PoolRuleError,
 			title=_("Cap Reached"),
 		)
 
 
-def check_daily_cap(settings: frappe._dict, user: str, *, locking: bool = True) -> None:
-	if (
-		settings.max_daily_claims
-		and claims_today(settings.name, user, locking=locking) >= settings.max_daily_claims
-	):
+def check_daily_cap(
+	settings: frappe._dict, user: str, *, locking: bool = True, counts: frappe._dict | None = None
+) -> None:
+	"""每日领取上限: the most claims one user may make in this pool a day."""
+	if not settings.max_daily_claims:
+		return
+	today = counts.today if counts else claims_today(settings.name, user, locking=locking)
+	if today >= settings.max_daily_claims:
 		frappe.throw(
 			_("You have made {0} claims today, the most allowed per day").format(settings.max_daily_claims),
 			PoolRuleError,
@@ -105,11 +120,13 @@ def check_daily_cap(settings: frappe._dict, user: str, *, locking: bool = True) 
 		)
 
 
-def check_cooldown(pc: frappe._dict, settings: frappe._dict, user: str) -> None:
+def check_cooldown(
+	pc: frappe._dict, settings: frappe._dict, user: str, *, counts: frappe._dict | None = None
+) -> None:
 	"""A previous owner may not re-claim within the pool's cooldown days."""
 	if not settings.cooldown_days:
 		return
-	lost_at = lost_within(pc.name, user, settings.cooldown_days)
+	lost_at = counts.lost_at if counts else lost_within(pc.name, user, settings.cooldown_days)
 	if lost_at:
 		frappe.throw(
 			_("You gave up {0} on {1}; you may claim it again after {2} days").format(
@@ -123,7 +140,9 @@ def check_cooldown(pc: frappe._dict, settings: frappe._dict, user: str) -> None:
 # --- actions ---------------------------------------------------------------------------------------
 
 
-def claim(pool_customer: str, user: str | None = None, *, own_transaction: bool = False) -> frappe._dict:
+def claim(
+	pool_customer: str | frappe._dict, user: str | None = None, *, own_transaction: bool = False
+) -> frappe._dict:
 	"""领取: the user takes an in-pool customer of a pool they belong to, within its rules.
 
 	With `own_transaction` (the claim is its request's only change: the API's claim), the claim runs
@@ -133,30 +152,40 @@ def claim(pool_customer: str, user: str | None = None, *, own_transaction: bool 
 	taken exclusively. Either way the customer's row, then the claimant's counter row, are locked
 	before the rules are read (the lock order of `crm_pool.pool.locking`); on the serialized path
 	(site config `crm_pool_claim_path`) the claim takes the old path: the pool's row exclusively,
-	no counter row, the assignment through Frappe's `assign_to.add`."""
+	no counter row, the assignment through Frappe's `assign_to.add`.
+
+	`pool_customer`: its name, or its row as `locking.read_pool_customer` read it (the API's argument
+	check did)."""
 	user = user or frappe.session.user
-	check_user(user)
+	if user != frappe.session.user:  # the session's own user is enabled (Frappe checks every request)
+		check_user(user)
 	serialized = serialized_claims()
+	seen = pool_customer if isinstance(pool_customer, dict) else read_pool_customer(pool_customer)
 	# Fast refusal without locks when it is visibly taken; the locked re-check below decides.
-	check_in_pool(read_pool_customer(pool_customer) or pool_customer)
+	check_in_pool(seen or pool_customer)
 	read_committed = own_transaction and begin_claim_transaction()
-	pc = lock_pool_customer(pool_customer, shared_pool=read_committed)
+	if read_committed:  # its pool's row shared, read with the pool's rules in one statement
+		settings = pool_settings(seen.pool, lock_shared=True)
+		pc = lock_row(seen.name, seen.pool)
+	else:
+		settings, pc = None, lock_pool_customer(seen.name, pool=seen.pool)
 	check_in_pool(pc)
 	if not serialized:
 		lock_claimant(pc.pool, user)
-	check_claim_rules(pc, user, locking=not read_committed)
+	check_claim_rules(pc, user, locking=not read_committed, settings=settings)
 	set_owner(pc, user, CLAIM, fresh_reads=read_committed)
-	if not serialized:
-		count_claim(pc.pool, user)
 	return pc
 
 
-def check_claim_rules(pc: frappe._dict, user: str, *, locking: bool = True) -> None:
+def check_claim_rules(
+	pc: frappe._dict, user: str, *, locking: bool = True, settings: frappe._dict | None = None
+) -> None:
 	"""The rules of a claim on a locked, in-pool customer: an enabled pool the user belongs to
 	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
-	owned caps. The counts are locking reads, or plain ones (`locking` False) in a claim at READ
-	COMMITTED holding its counter row."""
-	settings = pool_settings(pc.pool)
+	owned caps. The counts are locking reads, or (`locking` False: a claim at READ COMMITTED holding
+	its counter row) plain ones, all three in one read (`claim_counts`). `settings`: the pool's, if
+	read already (under the pool's lock)."""
+	settings = settings or pool_settings(pc.pool)
 	if not settings.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(settings.pool_name), PoolRuleError)
 	if not user_pools(user, only=pc.pool) and not is_manager(user):
@@ -166,9 +195,10 @@ def check_claim_rules(pc: frappe._dict, user: str, *, locking: bool = True) -> N
 			_("Pool {0} requires an allocation request approved by a manager").format(settings.pool_name),
 			PoolRuleError,
 		)
-	check_cooldown(pc, settings, user)
-	check_daily_cap(settings, user, locking=locking)
-	check_cap(pc, settings, user, locking=locking)
+	counts = None if locking else claim_counts(pc, settings, user)
+	check_cooldown(pc, settings, user, counts=counts)
+	check_daily_cap(settings, user, locking=locking, counts=counts)
+	check_cap(pc, settings, user, locking=locking, counts=counts)
 
 
 def assign(
@@ -204,9 +234,9 @@ def assign(
 			PoolRuleError,
 		)
 	if pc.owned_by == to_user:
-		frappe.throw(_("{0} already owns {1}").format(get_fullname(to_user), pc.customer_name), PoolRuleError)
+		frappe.throw(_("{0} already owns {1}").format(full_name(to_user), pc.customer_name), PoolRuleError)
 	if not is_salesperson(to_user):
-		frappe.throw(_("{0} is not a sales user").format(get_fullname(to_user)), PoolRuleError)
+		frappe.throw(_("{0} is not a sales user").format(full_name(to_user)), PoolRuleError)
 	check_cap(pc, pool_settings(pc.pool), to_user)
 	set_owner(pc, to_user, ASSIGN, reason=reason, rule=rule)
 	return pc
@@ -347,7 +377,7 @@ def write_owners(
 	values = dict(
 		values,
 		_user=user,
-		_user_name=get_fullname(user) if user else None,
+		_user_name=full_name(user) if user else None,
 		_rule=rule,
 		_now=now or now_datetime(),
 		_by=frappe.session.user,

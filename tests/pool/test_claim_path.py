@@ -17,6 +17,7 @@ import pytest
 
 from crm_pool.api import pool as pool_api
 from crm_pool.core.errors import PoolRuleError
+from crm_pool.core.settings import pool_settings
 from crm_pool.core.status import CLAIM
 from crm_pool.pool import locking, ownership
 from tests.conftest import at_once, connect, real_commit
@@ -546,3 +547,22 @@ def test_over_http_a_claim_does_not_wait_for_another_users_claim_under_way(web_s
 		purge(pool, [a, b])
 		frappe.delete_doc("Customer Pool", pool, force=True, ignore_permissions=True)
 		real_commit()
+
+
+def test_claim_counts_are_the_caps_counts(make_user):
+	"""What a claim at READ COMMITTED reads in one statement equals the three counts of the locking
+	path: customers owned, claims today, and when the user last lost this customer (cooldown)."""
+	user = make_user("Sales User")
+	pool = make_pool([user], cooldown_days=7, max_owned=10, max_daily_claims=10)
+	kept, released, untouched = (make_pool_customer(pool) for _ in range(3))
+	frappe.set_user(user)
+	ownership.claim(kept)
+	ownership.claim(released)
+	ownership.release(released, "测试")
+	settings = pool_settings(pool)
+	for name, lost in ((released, True), (untouched, False)):
+		counts = locking.claim_counts(locking.read_pool_customer(name), settings, user)
+		assert counts.owned == locking.owned_count(pool, user, settings.converted_not_counted) == 1
+		assert counts.today == locking.claims_today(pool, user) == 2
+		assert counts.lost_at == locking.lost_within(name, user, 7)
+		assert (counts.lost_at is not None) is lost
