@@ -384,7 +384,7 @@ def stats(values: list[float]) -> str:
 	)
 
 
-def summarize(label: str, results: list, wall: float) -> dict:
+def summarize(label: str, results: list, wall: float, offered: float = float("nan")) -> dict:
 	ok = [r[3] for r in results if r[2] == "ok"]
 	ref = [r[3] for r in results if r[2] == "refused"]
 	every = [r[3] for r in results]
@@ -399,6 +399,7 @@ def summarize(label: str, results: list, wall: float) -> dict:
 	for k, n in sorted(kinds.items(), key=lambda x: -x[1])[:3]:
 		print(f"      {n} × {k}")
 	return {
+		"offered": offered,
 		"attempts_per_s": len(results) / wall,
 		"ok_per_s": len(ok) / wall,
 		"p99": pct(every, 99),
@@ -408,23 +409,34 @@ def summarize(label: str, results: list, wall: float) -> dict:
 
 
 async def saturate(step_fn, start_rate: float, args, problems: list | None = None) -> dict | None:
-	"""Raise the offered rate step by step; the summary of the last step with p99 ≤ 300 ms. A step
-	over 300 ms is run once more before it counts (the cores are shared: one hiccup of another
-	process should not end the search)."""
-	rate, best, step, retried = start_rate, None, 0, False
-	while step < args.max_steps:
-		step += 1
-		summary, broken = await step_fn(rate, step)
-		if problems is not None:
-			problems += broken
-		if summary["p99"] > P99_LIMIT:
-			if retried:
-				break
-			retried = True
-			print("    (over 300 ms: once more at this rate)")
-			continue
-		best, retried = summary, False
-		rate *= args.step_factor
+	"""Raise the offered rate step by step (×`--step-factor`) until p99 passes 300 ms, then once more
+	in finer steps (×1.1) from the last rate under 300 ms up to the one over it; the summary of the
+	last step with p99 ≤ 300 ms. A step over 300 ms is run once more before it counts (the cores are
+	shared: one hiccup of another process should not end the search)."""
+	best, step = None, 0
+
+	async def search(rate: float, factor: float, until: float) -> float | None:
+		nonlocal best, step
+		retried = False
+		while step < args.max_steps and rate < until:
+			step += 1
+			summary, broken = await step_fn(rate, step)
+			if problems is not None:
+				problems.extend(broken)
+			if summary["p99"] > P99_LIMIT:
+				if retried:
+					return rate
+				retried = True
+				print("    (over 300 ms: once more at this rate)")
+				continue
+			best, retried = summary, False
+			rate *= factor
+		return None
+
+	over = await search(start_rate, args.step_factor, float("inf"))
+	if over and best and args.step_factor > 1.15:
+		print("    (finer steps from the last rate under 300 ms)")
+		await search(best["offered"] * 1.1, 1.1, over * 0.99)
 	return best
 
 
@@ -450,6 +462,14 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		made = make_pool(tag, users, customers or args.customers, cap or args.cap, f"{label[:1]}{name}")
 		pools.append(made)
 		return made
+
+	# Warm-up, not counted: every web worker serves claims and the no-op before anything is measured
+	# (a worker's first claim imports the app's modules and reads its caches: hundreds of ms; a
+	# server just (re)started, or whose workers gunicorn just renewed, would otherwise show that).
+	warm = pool("w")
+	res, _wall = await open_loop(clients, claims_of(Board(warm.pcs, random.Random(0))), 0.4, 5, 999)
+	res2, _wall = await open_loop(clients, noop_once, 1.0, 3, 998)
+	print(f"\n[{label}] warm-up: {len(res) + len(res2)} requests, not counted")
 
 	if "open" in args.phases:
 		made = pool("o")
@@ -490,7 +510,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 
 	async def noop_step(rate, step):
 		res, wall = await open_loop(clients, noop_once, rate / len(clients), step_seconds(rate), 500 + step)
-		return summarize(f"no-op offered {rate:.1f}/s", res, wall), []
+		return summarize(f"no-op offered {rate:.1f}/s", res, wall, rate), []
 
 	async def claim_step(rate, step):
 		# enough customers that the step's attempts do not run out of them, and a cap that lets the
@@ -501,7 +521,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		res, wall = await open_loop(
 			clients, claims_of(Board(made.pcs, random.Random(step))), rate / len(clients), seconds, 100 + step
 		)
-		return summarize(f"claims offered {rate:.1f}/s", res, wall), check_invariants(made, res)
+		return summarize(f"claims offered {rate:.1f}/s", res, wall, rate), check_invariants(made, res)
 
 	shared = pool("a")
 	shared_board = Board(shared.pcs, random.Random(7))
@@ -512,7 +532,7 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 			clients, claims_of(shared_board), rate / len(clients), step_seconds(rate), 300 + step
 		)
 		shared_results.extend(res)
-		return summarize(f"attempts offered {rate:.1f}/s", res, wall), []
+		return summarize(f"attempts offered {rate:.1f}/s", res, wall, rate), []
 
 	print("    a) the no-op, Frappe's floor")
 	out["noop"] = noop = await saturate(noop_step, args.noop_start_rate, args)
@@ -533,7 +553,9 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		)
 	elif not best:
 		print(f"    claims: p99 over 300 ms already at {args.start_rate:.1f}/s offered")
-	if attempts and noop:
+	if not attempts:
+		print(f"    claim attempts: p99 over 300 ms already at {args.attempt_start_rate:.1f}/s offered")
+	elif noop:
 		print(
 			f"    claim attempts at p99 ≤ 300 ms: {attempts['attempts_per_s']:.1f}/s ({attempts['attempts_per_s'] / noop['attempts_per_s']:.2f} of the no-op)"
 		)
@@ -584,7 +606,7 @@ def main() -> None:
 	parser.add_argument("--start-rate", type=float, default=2, help="first offered rate (claims/s)")
 	parser.add_argument("--noop-start-rate", type=float, default=40, help="first offered rate (no-op/s)")
 	parser.add_argument("--step-factor", type=float, default=1.3)
-	parser.add_argument("--max-steps", type=int, default=12)
+	parser.add_argument("--max-steps", type=int, default=20, help="steps of one search, at most")
 	parser.add_argument("--paths", default="serialized,new", help="claim paths, in order")
 	parser.add_argument(
 		"--attempt-start-rate", type=float, default=20, help="first offered rate of c) (attempts/s)"

@@ -165,7 +165,7 @@ def claim(
 	check_in_pool(seen or pool_customer)
 	read_committed = own_transaction and begin_claim_transaction()
 	if read_committed:  # its pool's row shared, read with the pool's rules in one statement
-		settings = pool_settings(seen.pool, lock_shared=True)
+		settings = pool_settings(seen.pool, lock_shared=True, member=user)
 		pc = lock_row(seen.name, seen.pool)
 	else:
 		settings, pc = None, lock_pool_customer(seen.name, pool=seen.pool)
@@ -184,11 +184,12 @@ def check_claim_rules(
 	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
 	owned caps. The counts are locking reads, or (`locking` False: a claim at READ COMMITTED holding
 	its counter row) plain ones, all three in one read (`claim_counts`). `settings`: the pool's, if
-	read already (under the pool's lock)."""
+	read already under the pool's lock (with `is_member`: whether it is one of the user's pools)."""
 	settings = settings or pool_settings(pc.pool)
 	if not settings.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(settings.pool_name), PoolRuleError)
-	if not user_pools(user, only=pc.pool) and not is_manager(user):
+	member = settings.is_member if "is_member" in settings else user_pools(user, only=pc.pool)
+	if not member and not is_manager(user):
 		frappe.throw(_("You are not a member of pool {0}").format(settings.pool_name), PoolRuleError)
 	if settings.claim_mode == APPLY_AND_APPROVE:
 		frappe.throw(

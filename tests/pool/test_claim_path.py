@@ -17,7 +17,7 @@ import pytest
 
 from crm_pool.api import pool as pool_api
 from crm_pool.core.errors import PoolRuleError
-from crm_pool.core.settings import pool_settings
+from crm_pool.core.settings import pool_settings, user_pools
 from crm_pool.core.status import CLAIM
 from crm_pool.pool import locking, ownership
 from tests.conftest import at_once, connect, real_commit
@@ -566,3 +566,40 @@ def test_claim_counts_are_the_caps_counts(make_user):
 		assert counts.today == locking.claims_today(pool, user) == 2
 		assert counts.lost_at == locking.lost_within(name, user, 7)
 		assert (counts.lost_at is not None) is lost
+
+
+def test_membership_is_read_with_the_pools_rules(make_user):
+	"""What a claim at READ COMMITTED reads with the pool's lock and rules (`pool_settings(member=…)`)
+	says whether the pool is the user's as `user_pools` does: by name, by department, not after the
+	user left the pool. (The claims of the 20-thread test above take that path: members claim.) A
+	user who was a member when the claim's argument was read and no longer is when the claim runs
+	is refused."""
+	member, by_department, leaving = (make_user("Sales User") for _ in range(3))
+	department = frappe.get_doc(
+		{"doctype": "Department", "department_name": f"销售部-{frappe.generate_hash(length=6)}"}
+	).insert(ignore_permissions=True)
+	frappe.get_doc(
+		{
+			"doctype": "Employee",
+			"first_name": "部门成员",
+			"gender": "Female",
+			"date_of_birth": "1990-01-01",
+			"date_of_joining": "2020-01-01",
+			"user_id": by_department,
+			"department": department.name,
+		}
+	).insert(ignore_permissions=True)
+	pool = make_pool([member, leaving, {"department": department.name}])
+	first, second, third = (make_pool_customer(pool) for _ in range(3))
+	for user, name in ((member, first), (by_department, second)):
+		frappe.set_user(user)
+		assert pool_settings(pool, member=user).is_member == 1 and user_pools(user, only=pool) == [pool]
+		ownership.claim(locking.read_pool_customer(name, member=user), own_transaction=True)
+		assert frappe.db.get_value("Pool Customer", name, "owned_by") == user
+	frappe.set_user(leaving)
+	seen = locking.read_pool_customer(third, member=leaving)
+	assert seen.is_member == 1
+	frappe.db.delete("Customer Pool Member", {"parent": pool, "user": leaving})
+	with pytest.raises(PoolRuleError, match="not a member"):
+		ownership.claim(seen)
+	assert pool_settings(pool, member=leaving).is_member == 0 and user_pools(leaving, only=pool) == []
