@@ -55,13 +55,15 @@ def _holders(roles, filters: list | None = None) -> list[str]:
 def is_pool_admin(pool: str, user: str | None = None) -> bool:
 	"""Listed as an admin of `pool` (plain SQL: a refused claim asks, to mask the owner's name or not;
 	`frappe.db.exists` with filters built its query through sqlparse, a tenth of that request)."""
-	return bool(
-		frappe.db.sql(
-			"""SELECT 1 FROM `tabCustomer Pool Member` WHERE parent = %s AND parenttype = 'Customer Pool'
-			AND user = %s AND is_admin = 1 LIMIT 1""",
-			(pool, user or frappe.session.user),
-		)
-	)
+	values = {"pool": pool, "user": user or frappe.session.user}
+	return bool(frappe.db.sql(f"SELECT {pool_admin_sql('%(pool)s')}", values)[0][0])
+
+
+def pool_admin_sql(pool_sql: str) -> str:
+	"""`is_pool_admin` as an SQL expression over %(user)s and `pool_sql` (a parameter, or a column of
+	the statement it is part of: a claim's first read asks it with the customer's row)."""
+	return f"""EXISTS (SELECT 1 FROM `tabCustomer Pool Member` admin WHERE admin.parent = {pool_sql}
+		AND admin.parenttype = 'Customer Pool' AND admin.user = %(user)s AND admin.is_admin = 1)"""
 
 
 def can_manage(pool: str, user: str | None = None) -> bool:

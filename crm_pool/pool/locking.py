@@ -41,6 +41,7 @@ import frappe
 from frappe.utils import add_days, getdate, now_datetime
 
 from crm_pool.core.errors import PoolRuleError
+from crm_pool.core.roles import pool_admin_sql
 from crm_pool.core.settings import USER_POOLS_SQL, pool_settings
 from crm_pool.core.status import ASSIGN, CLAIM, HAS_OWNER, LOCKED, OWNED, RECYCLE, RELEASE, TRANSFER
 from crm_pool.core.translate import _
@@ -69,10 +70,16 @@ def check_user(user: str) -> None:
 
 def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict | None:
 	"""The pool customer's columns of a change of ownership, read without locks (None: no such row);
-	with `member` (a user), also whether its pool is one of theirs (`user_pools`) as `is_member`, in
-	the same statement. Plain SQL: the first read of every claim (`frappe.db.get_value` parses each
+	with `member` (a user), also whether its pool is one of theirs (`user_pools`) as `is_member` and
+	whether they are listed as its admin (`roles.is_pool_admin`) as `is_pool_admin`, in the same
+	statement. Plain SQL: the first read of every claim (`frappe.db.get_value` parses each
 	field name with sqlparse, ~2 ms; frappe.qb builds the query anew, ~0.1 ms)."""
-	membership = f", pool IN ({USER_POOLS_SQL}) AS is_member" if member else ""
+	membership = (
+		f", pool IN ({USER_POOLS_SQL}) AS is_member,"
+		f" {pool_admin_sql('`tabPool Customer`.pool')} AS is_pool_admin"
+		if member
+		else ""
+	)
 	rows = frappe.db.sql(
 		f"SELECT {_PC_SQL}{membership} FROM `tabPool Customer` WHERE name = %(name)s",
 		{"name": name, "user": member},

@@ -17,6 +17,7 @@ import pytest
 
 from crm_pool.api import pool as pool_api
 from crm_pool.core.errors import PoolRuleError
+from crm_pool.core.normalize import mask_person_name
 from crm_pool.core.settings import pool_settings, user_pools
 from crm_pool.core.status import CLAIM
 from crm_pool.pool import locking, ownership
@@ -603,3 +604,24 @@ def test_membership_is_read_with_the_pools_rules(make_user):
 	with pytest.raises(PoolRuleError, match="not a member"):
 		ownership.claim(seen)
 	assert pool_settings(pool, member=leaving).is_member == 0 and user_pools(leaving, only=pool) == []
+
+
+def test_a_refused_claim_names_the_owner_as_the_caller_may_see_it(make_user):
+	"""The claim's first read says whether the caller is an admin of the pool (`is_pool_admin`), and
+	the refusal of a customer someone else took shows the owner's name to the pool's admins (and
+	managers) and masks it for other members, as `display_owner` does for a row read without it."""
+	owner, member, admin = (make_user("Sales User") for _ in range(3))
+	pool = make_pool([owner, member], admins=[admin])
+	pc = make_pool_customer(pool)
+	frappe.set_user(owner)
+	pool_api.claim(pc)
+	name = frappe.db.get_value("Pool Customer", pc, "owner_name")
+	for user, shown in ((member, mask_person_name(name)), (admin, name)):
+		frappe.set_user(user)
+		seen = locking.read_pool_customer(pc, member=user)
+		assert seen.is_pool_admin == (user == admin)
+		assert ownership.display_owner(seen) == shown
+		assert ownership.display_owner(locking.read_pool_customer(pc)) == shown  # asked instead
+		with pytest.raises(PoolRuleError) as refused:
+			pool_api.claim(pc)
+		assert f"已被 {shown}" in str(refused.value) or f"by {shown}" in str(refused.value)
