@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 import frappe
 import pytest
 
-from tests.factories import new_user
+from tests.factories import make_pool, make_pool_customer, new_user, purge
 
 SITE = os.environ.get("CRM_POOL_SITE")
 SITES_PATH = os.environ.get("CRM_POOL_SITES_PATH", os.getcwd())
@@ -131,6 +131,27 @@ def committed() -> Iterator[Callable[[str, str], None]]:
 	for doctype, name in reversed(created):
 		if frappe.db.exists(doctype, name):
 			frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
+	real_commit()
+
+
+@pytest.fixture
+def shared_pool():
+	"""Committed users (and `managers`: Sales Managers listed as the pool's admins), a pool with its
+	rules and pool customers, visible to other connections (the race tests' threads); purged afterwards."""
+	made = frappe._dict(users=[], pool=None)
+
+	def build(users: int, customers: int, *, managers: int = 0, **rules):
+		made.users = [new_user("Sales User") for _ in range(users)]
+		made.managers = [new_user("Sales User", "Sales Manager") for _ in range(managers)]
+		made.pool = make_pool(members=made.users, admins=made.managers, **rules)
+		pcs = [make_pool_customer(made.pool) for _ in range(customers)]
+		real_commit()
+		return made.users, pcs
+
+	yield build
+	frappe.db.rollback()
+	if made.pool:
+		purge(made.pool, made.users + made.get("managers", []))
 	real_commit()
 
 

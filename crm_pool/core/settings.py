@@ -62,8 +62,8 @@ def mask_settings(pool: str | None) -> dict:
 def user_pools(user: str | None = None, *, only: str | None = None) -> list[str]:
 	"""Enabled pools the user may claim from: pools listing the user (or the user's department) as a
 	member, and pools with no members at all (open to every sales user). With `only`: that pool if
-	so, else none (one pool's row read instead of every pool's). One statement in plain SQL: a claim
-	asks twice (before and under its locks)."""
+	so, else none (one pool's row read instead of every pool's). One statement in plain SQL; a claim
+	asks the same question inside its own reads (`USER_POOLS_SQL` as a subquery)."""
 	return frappe.db.sql_list(
 		USER_POOLS_SQL + (" AND pool.name = %(only)s" if only is not None else ""),
 		{"user": user or frappe.session.user, "only": only},

@@ -35,26 +35,6 @@ def use_path(path: str) -> None:
 		frappe.conf.pop(locking.CLAIM_PATH_KEY, None)
 
 
-@pytest.fixture
-def shared_pool():
-	"""Committed users, a pool and pool customers, visible to other connections; purged afterwards."""
-	made = frappe._dict(users=[], pool=None)
-
-	def build(users: int, customers: int, *, managers: int = 0, **rules):
-		made.users = [new_user("Sales User") for _ in range(users)]
-		made.managers = [new_user("Sales User", "Sales Manager") for _ in range(managers)]
-		made.pool = make_pool(members=made.users, admins=made.managers, **rules)
-		pcs = [make_pool_customer(made.pool) for _ in range(customers)]
-		real_commit()
-		return made.users, pcs
-
-	yield build
-	frappe.db.rollback()
-	if made.pool:
-		purge(made.pool, made.users + made.get("managers", []))
-	real_commit()
-
-
 # --- the owner's assignment: what Frappe's assign_to.add leaves, pinned, on both paths ----------------
 
 

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import frappe
-import pytest
 
 from crm_pool.core.status import CLAIM
 from crm_pool.pool import ownership
-from tests.conftest import at_once, real_commit
-from tests.factories import make_pool, make_pool_customer, new_user, purge
+from tests.conftest import at_once
 
 
 def claim_at_once(claims: list[tuple[str, str]]) -> list[str]:
 	"""Run each (user, pool customer) claim in its own thread and connection, all released together;
 	returns "ok" or the refusal message per claim, in order."""
 	return at_once([(user, lambda pc=pc: ownership.claim(pc)) for user, pc in claims])
-
-
-@pytest.fixture
-def shared_pool():
-	"""Committed users, a pool and pool customers, visible to other connections; purged afterwards."""
-	made = frappe._dict(users=[], pool=None)
-
-	def build(users: int, customers: int, **rules):
-		made.users = [new_user("Sales User") for _ in range(users)]
-		made.pool = make_pool(members=made.users, **rules)
-		pcs = [make_pool_customer(made.pool) for _ in range(customers)]
-		real_commit()
-		return made.users, pcs
-
-	yield build
-	frappe.db.rollback()
-	if made.pool:
-		purge(made.pool, made.users)
-	real_commit()
 
 
 def test_twenty_threads_claim_one_customer_exactly_one_wins(shared_pool):
