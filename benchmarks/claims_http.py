@@ -408,19 +408,25 @@ def summarize(label: str, results: list, wall: float, offered: float = float("na
 	}
 
 
-async def saturate(step_fn, start_rate: float, args, problems: list | None = None) -> dict | None:
+async def saturate(
+	step_fn, start_rate: float, args, problems: list | None = None, turn: asyncio.Lock | None = None
+) -> dict | None:
 	"""Raise the offered rate step by step (×`--step-factor`) until p99 passes 300 ms, then once more
 	in finer steps (×1.1) from the last rate under 300 ms up to the one over it; the summary of the
 	last step with p99 ≤ 300 ms. A step over 300 ms is run once more before it counts (the cores are
-	shared: one hiccup of another process should not end the search)."""
+	shared: one hiccup of another process should not end the search). `turn`: a lock the searches
+	run concurrently share, each step taken under it; asyncio's lock wakes its waiters in order, so
+	the searches take their steps in turn (one of each, then the next of each)."""
 	best, step = None, 0
+	turn = turn or asyncio.Lock()
 
 	async def search(rate: float, factor: float, until: float) -> float | None:
 		nonlocal best, step
 		retried = False
 		while step < args.max_steps and rate < until:
 			step += 1
-			summary, broken = await step_fn(rate, step)
+			async with turn:
+				summary, broken = await step_fn(rate, step)
 			if problems is not None:
 				problems.extend(broken)
 			if summary["p99"] > P99_LIMIT:
@@ -535,14 +541,24 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		return summarize(f"attempts offered {rate:.1f}/s", res, wall, rate), []
 
 	print("    a) the no-op, Frappe's floor")
-	out["noop"] = noop = await saturate(noop_step, args.noop_start_rate, args)
 	print(f"    b) successful claims: a fresh pool of {args.customers} customers each step")
-	out["saturation"] = best = await saturate(claim_step, args.start_rate, args, problems)
 	print(
 		f"    c) claim attempts: every step on the same {args.customers} customers (taken in the first "
 		"steps, then the attempts are refusals)"
 	)
-	out["attempts"] = attempts = await saturate(attempt_step, args.attempt_start_rate, args)
+	if args.interleave:  # one step of each in turn: the three see the machine at the same times
+		print("    (interleaved: a step of a), of b) and of c) in turn)")
+		turn = asyncio.Lock()
+		noop, best, attempts = await asyncio.gather(
+			saturate(noop_step, args.noop_start_rate, args, turn=turn),
+			saturate(claim_step, args.start_rate, args, problems, turn=turn),
+			saturate(attempt_step, args.attempt_start_rate, args, turn=turn),
+		)
+	else:  # one search after the other
+		noop = await saturate(noop_step, args.noop_start_rate, args)
+		best = await saturate(claim_step, args.start_rate, args, problems)
+		attempts = await saturate(attempt_step, args.attempt_start_rate, args)
+	out["noop"], out["saturation"], out["attempts"] = noop, best, attempts
 	problems += check_invariants(shared, shared_results)
 	if noop:
 		print(f"    no-op at p99 ≤ 300 ms: {noop['attempts_per_s']:.1f} req/s")
@@ -613,6 +629,12 @@ def main() -> None:
 	)
 	parser.add_argument(
 		"--phases", default="open,burst,saturation", help="which of open, burst, saturation to run"
+	)
+	parser.add_argument(
+		"--no-interleave",
+		dest="interleave",
+		action="store_false",
+		help="saturation: run the three searches one after the other, not a step of each in turn",
 	)
 	args = parser.parse_args()
 	args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
