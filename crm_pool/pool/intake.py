@@ -321,4 +321,4 @@ def convert_to_customer(pool_customer: str, customer: Document) -> None:
 		)
 		if lead_todo:  # the lead's work is done
 			assign_to.set_status("Lead", lead, todo=lead_todo, status="Closed", ignore_permissions=True)
-	events.owners_changed()  # capabilities above (sharing) follow the conversion
+	events.owners_changed("pc.name = %(name)s", {"name": pc.name})  # sharing follows the conversion

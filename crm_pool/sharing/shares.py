@@ -274,19 +274,20 @@ def check_unchanged(doc: Document) -> None:
 # --- follow the customer ---------------------------------------------------------------------------
 
 
-def follow() -> None:
+def follow(where_sql: str | None = None, scope: dict | None = None) -> None:
 	"""The open shares follow their pool customers (hook `crm_pool_owners_changed`): ACCEPTED once the
 	customer has an owner (accepted_on: when it was claimed), CONVERTED once its Lead became a Customer
-	(`customer`, converted_on: the Customer's creation). Set-based: one UPDATE over the shares that
-	change, picked by a plain read first so that the UPDATE locks those rows only (concurrent claims of
-	other customers do not wait for each other on the open shares)."""
+	(`customer`, converted_on: the Customer's creation). The shares of the pool customers `pc` that
+	changed (`where_sql` over `pc`, input in `scope`; None: every open share). Set-based: one UPDATE
+	over the shares that change, picked by a plain read first so that the UPDATE locks those rows only
+	(concurrent claims of other customers do not wait for each other on the open shares)."""
 	owned = f"pc.owned_by IS NOT NULL AND pc.status IN {sql_tuple(HAS_OWNER)}"
 	values = {"shared": SHARED, "accepted": ACCEPTED, "converted": CONVERTED, "open": OPEN}
 	names = frappe.db.sql_list(  # set-based: the open shares whose customer moved on
 		f"""SELECT cs.name FROM `tabCustomer Share` cs JOIN `tabPool Customer` pc ON pc.name = cs.pool_customer
-		WHERE cs.status IN %(open)s
+		WHERE ({where_sql or "1 = 1"}) AND cs.status IN %(open)s
 			AND ((cs.status = %(shared)s AND {owned}) OR pc.customer IS NOT NULL)""",
-		values,
+		{**(scope or {}), **values},
 	)
 	now = now_datetime()
 	for chunk in chunks(names):
