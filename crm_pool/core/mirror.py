@@ -63,33 +63,49 @@ def mirror_owner(pc, previous_owner: str | None) -> None:
 			)
 
 
-def assign_owner(pc) -> None:
+def assign_owner(pc, assigned: bool | None = None) -> None:
 	"""`mirror_owner` for a customer just claimed from the pool (pc.owned_by is the new owner, there
-	was none before), with what Frappe's `assign_to.add` leaves but without its cost per call (a ToDo
-	document and its hooks, the party loaded twice, a Comment document): the party's owner field
-	(a new `modified` stamp, as `mirror_owner`), then unless the owner already has it, an open ToDo
-	as `assign_to.add` writes it, the party's `_assign`, the "Assigned" comment in the timeline (with
-	its realtime update of open forms), the owner's notification when someone else did it (Frappe's
-	own `notify_assignment`), and the follow when the owner follows assigned documents. A few
-	statements by primary key and one index look-up, whatever the party."""
+	was none before; `revoke_access_select` has run, or had nothing to end), with what Frappe's
+	`assign_to.add` leaves but without its cost per call (a ToDo document and its hooks, the party
+	loaded twice, a Comment document): the party's owner field (a new `modified` stamp, as
+	`mirror_owner`), then unless the owner already has it (`assigned`: as read under the claim's locks
+	with `assigned_sql`; None: asked here), an open ToDo as `assign_to.add` writes it, the party's
+	`_assign` (the owner alone: nobody else's assignment is open after `revoke_access_select`), the
+	"Assigned" comment in the timeline (with its realtime update of open forms), the owner's
+	notification when someone else did it (Frappe's own `notify_assignment`), and the follow when
+	the owner follows assigned documents. A few statements by primary key, whatever the party."""
 	owner, by = pc.owned_by, frappe.session.user
 	now = now_datetime()
-	for doctype, name in party_rows(pc):
-		field = OWNER_FIELD[doctype]
-		frappe.db.sql(
-			f"""UPDATE `tab{doctype}` SET `{field}` = %(owner)s, modified = %(now)s, modified_by = %(by)s
-			WHERE name = %(name)s AND NOT (`{field}` <=> %(owner)s)""",
-			{"owner": owner, "now": now, "by": by, "name": name},
+	doctype, name = pc.get("party_type"), pc.get("party")
+	to_assign = bool(owner) and doctype in OWNER_FIELD and bool(name)
+	if to_assign and assigned is None:
+		assigned = bool(
+			frappe.db.sql(  # plain SQL: frappe.qb builds a query anew, ~0.1 ms
+				"""SELECT name FROM `tabToDo` WHERE reference_type = %s AND reference_name = %s
+				AND status = 'Open' AND allocated_to = %s LIMIT 1""",
+				(doctype, name, owner),
+			)
 		)
-	if not owner or pc.get("party_type") not in OWNER_FIELD or not pc.get("party"):
-		return
-	doctype, name = pc.party_type, pc.party
-	has_one = frappe.db.sql(  # plain SQL: every claim asks (frappe.qb builds a query anew, ~0.1 ms)
-		"""SELECT name FROM `tabToDo` WHERE reference_type = %s AND reference_name = %s
-		AND status = 'Open' AND allocated_to = %s LIMIT 1""",
-		(doctype, name, owner),
-	)
-	if has_one:
+	to_assign = to_assign and not assigned
+	for party_type, party in party_rows(pc):
+		field = OWNER_FIELD[party_type]
+		values = {"owner": owner, "now": now, "by": by, "name": party}
+		if to_assign and (party_type, party) == (doctype, name):
+			# the stamp first: MariaDB assigns left to right, each seeing the ones before
+			frappe.db.sql(
+				f"""UPDATE `tab{party_type}` SET modified = IF(`{field}` <=> %(owner)s, modified, %(now)s),
+					modified_by = IF(`{field}` <=> %(owner)s, modified_by, %(by)s),
+					`{field}` = %(owner)s, _assign = %(assign)s
+				WHERE name = %(name)s""",
+				dict(values, assign=json.dumps([owner])),
+			)
+			continue
+		frappe.db.sql(
+			f"""UPDATE `tab{party_type}` SET `{field}` = %(owner)s, modified = %(now)s, modified_by = %(by)s
+			WHERE name = %(name)s AND NOT (`{field}` <=> %(owner)s)""",
+			values,
+		)
+	if not to_assign:
 		return
 	description = escape_html(ASSIGNMENT_NOTE)
 	by_name = full_name(by)
@@ -111,7 +127,6 @@ def assign_owner(pc) -> None:
 			"name": name,
 		},
 	)
-	refresh_assign_select(doctype, "%(names)s", {"names": (name,)}, literal=True)
 	if by == owner:  # the words of Frappe's ToDo, in the language of the one who did it
 		text = _("{0} self assigned this task: {1}").format(by_name, description)
 	else:
@@ -310,16 +325,14 @@ def refresh_assign_select(doctype: str, names_sql: str, values: dict, *, literal
 	)
 
 
-def revoke_access_select(where_sql: str, values: dict, *, check_first: bool = False) -> None:
+def revoke_access_select(where_sql: str, values: dict) -> None:
 	"""Access ends with ownership, set-based: for every Pool Customer `pc` matching `where_sql`, read
 	after its owner changed (`pc.owned_by` is the new owner, NULL back in the pool), the Frappe shares
 	(DocShare) of its Lead and Customer are removed and the open assignments (ToDo) on them of anyone
 	but the new owner are cancelled, `_assign` following. Called by every change of owner (claim,
 	assign, release, transfer, recycle): whoever worked on the party through a share or an assignment
-	asks the new owner for a collaboration. With `check_first` (a transaction at READ COMMITTED, whose
-	plain reads see every commit), one read first says whether there is anything to end."""
-	if check_first and not _access_to_revoke(where_sql, values):
-		return
+	asks the new owner for a collaboration. (A claim leaves it out when its read under its locks found
+	nothing to end: `access_to_revoke_sql`.)"""
 	params = dict(values, _rv_now=now_datetime(), _rv_by=frappe.session.user)
 	for doctype, link in PARTY_LINKS:
 		params["_rv_dt"] = doctype
@@ -341,10 +354,11 @@ def revoke_access_select(where_sql: str, values: dict, *, check_first: bool = Fa
 		)
 
 
-def _access_to_revoke(where_sql: str, values: dict) -> bool:
-	"""Is there anything for `revoke_access_select` to end: a share of the Lead or Customer of a
-	Pool Customer `pc` matching `where_sql`, or an open ToDo on it of anyone but its owner? One
-	read that stops at the first (a claim from the pool usually finds none: six statements saved)."""
+def access_to_revoke_sql(owner_sql: str) -> str:
+	"""Whether `revoke_access_select` has anything to end for the Pool Customer `pc` once `owner_sql`
+	(a parameter, or a column) owns it: a share of its Lead or Customer, or an open ToDo on them of
+	anyone else. An SQL expression that stops at the first it finds (a claim from the pool usually
+	finds none)."""
 	exists = []
 	for doctype, link in PARTY_LINKS:
 		exists.append(
@@ -354,11 +368,13 @@ def _access_to_revoke(where_sql: str, values: dict) -> bool:
 		exists.append(
 			f"""EXISTS (SELECT 1 FROM `tabToDo` todo
 			WHERE todo.reference_type = '{doctype}' AND todo.reference_name = pc.{link}
-				AND todo.status = 'Open' AND NOT (todo.allocated_to <=> pc.owned_by))"""
+				AND todo.status = 'Open' AND NOT (todo.allocated_to <=> {owner_sql}))"""
 		)
-	return bool(
-		frappe.db.sql(
-			f"""SELECT 1 FROM `tabPool Customer` pc WHERE ({where_sql}) AND ({" OR ".join(exists)}) LIMIT 1""",
-			values,
-		)
-	)
+	return f"({' OR '.join(exists)})"
+
+
+def assigned_sql(owner_sql: str) -> str:
+	"""Whether `owner_sql` (a parameter, or a column) has an open assignment (ToDo) on the party of
+	the Pool Customer `pc`: `assign_owner` then leaves the assignment as it is. An SQL expression."""
+	return f"""EXISTS (SELECT 1 FROM `tabToDo` mine WHERE mine.reference_type = pc.party_type
+		AND mine.reference_name = pc.party AND mine.status = 'Open' AND mine.allocated_to = {owner_sql})"""

@@ -40,8 +40,9 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, getdate, now_datetime
 
+from crm_pool.core import mirror
 from crm_pool.core.errors import PoolRuleError
-from crm_pool.core.roles import pool_admin_sql
+from crm_pool.core.roles import full_name_sql, pool_admin_sql, remember_full_name
 from crm_pool.core.settings import USER_POOLS_SQL, pool_settings
 from crm_pool.core.status import ASSIGN, CLAIM, HAS_OWNER, LOCKED, OWNED, RECYCLE, RELEASE, TRANSFER
 from crm_pool.core.translate import _
@@ -72,11 +73,14 @@ def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict 
 	"""The pool customer's columns of a change of ownership, read without locks (None: no such row);
 	with `member` (a user), also whether its pool is one of theirs (`user_pools`) as `is_member` and
 	whether they are listed as its admin (`roles.is_pool_admin`) as `is_pool_admin`, in the same
-	statement. Plain SQL: the first read of every claim (`frappe.db.get_value` parses each
-	field name with sqlparse, ~2 ms; frappe.qb builds the query anew, ~0.1 ms)."""
+	statement, which also reads their full name into `roles.full_name`'s memo (a claim names its
+	claimant in the log, the customer's row and the assignment). Plain SQL: the first read of every
+	claim (`frappe.db.get_value` parses each field name with sqlparse, ~2 ms; frappe.qb builds the
+	query anew, ~0.1 ms)."""
 	membership = (
 		f", pool IN ({USER_POOLS_SQL}) AS is_member,"
-		f" {pool_admin_sql('`tabPool Customer`.pool')} AS is_pool_admin"
+		f" {pool_admin_sql('`tabPool Customer`.pool')} AS is_pool_admin,"
+		f" {full_name_sql('%(user)s')} AS member_name"
 		if member
 		else ""
 	)
@@ -85,7 +89,11 @@ def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict 
 		{"name": name, "user": member},
 		as_dict=True,
 	)
-	return rows[0] if rows else None
+	if not rows:
+		return None
+	if member:
+		remember_full_name(member, rows[0].pop("member_name"))
+	return rows[0]
 
 
 # The site config key choosing the claim path, and its value for the old one (benchmarks).
@@ -182,20 +190,29 @@ def claims_today(pool: str, user: str, *, locking: bool = True) -> int:
 	)[0][0]
 
 
-def claim_counts(pc: frappe._dict, settings: frappe._dict, user: str) -> frappe._dict:
-	"""What a claim at READ COMMITTED counts, under its customer's and counter's locks, in one plain
-	read: `owned` (as `owned_count`), `today` (as `claims_today`) and `lost_at` (as `lost_within` the
-	pool's cooldown; None when it has none)."""
+def claim_state(pc: frappe._dict, settings: frappe._dict, user: str) -> frappe._dict:
+	"""What a claim at READ COMMITTED reads under its customer's and counter's locks, in one plain
+	read: the counts behind its rules, `owned` (as `owned_count`), `today` (as `claims_today`) and
+	`lost_at` (as `lost_within` the pool's cooldown; None when it has none); and what its writes
+	would find to undo, so that they are left out when there is nothing: `collaborates` (the
+	claimant is listed as a collaborator, a row the new owner no longer needs), `access_to_revoke`
+	(shares or others' open assignments on its parties: `mirror.revoke_access_select`) and
+	`assigned` (the claimant has the party assigned already: `mirror.assign_owner`)."""
 	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
 	return frappe.db.sql(
-		"""SELECT
+		f"""SELECT
 			(SELECT COUNT(*) FROM `tabPool Customer`
 				WHERE pool = %(pool)s AND owned_by = %(user)s AND status IN %(statuses)s) AS owned,
 			(SELECT COUNT(*) FROM `tabPool Log`
 				WHERE to_user = %(user)s AND pool = %(pool)s AND action = %(claim)s AND at >= %(today)s) AS today,
 			(SELECT MAX(at) FROM `tabPool Log`
 				WHERE pool_customer = %(pc)s AND from_user = %(user)s AND action IN %(lost)s
-				AND at >= %(since)s) AS lost_at""",
+				AND at >= %(since)s) AS lost_at,
+			EXISTS (SELECT 1 FROM `tabPool Customer Collaborator` c WHERE c.parenttype = 'Pool Customer'
+				AND c.parent = pc.name AND c.user = %(user)s) AS collaborates,
+			{mirror.access_to_revoke_sql("%(user)s")} AS access_to_revoke,
+			{mirror.assigned_sql("%(user)s")} AS assigned
+		FROM `tabPool Customer` pc WHERE pc.name = %(pc)s""",
 		{
 			"pool": pc.pool,
 			"pc": pc.name,

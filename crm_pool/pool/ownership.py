@@ -35,7 +35,7 @@ from crm_pool.pool import followup
 from crm_pool.pool.locking import (
 	begin_claim_transaction,
 	check_user,
-	claim_counts,
+	claim_state,
 	claims_today,
 	lock_claimant,
 	lock_pool_customer,
@@ -90,7 +90,7 @@ def check_cap(
 	locking: bool = True,
 	counts: frappe._dict | None = None,
 ) -> None:
-	"""保有量上限: the most customers of this pool one user may own (`counts`: as `claim_counts` read them)."""
+	"""保有量上限: the most customers of this pool one user may own (`counts`: as `claim_state` read them)."""
 	if not settings.max_owned:
 		return
 	owned = (
@@ -175,19 +175,20 @@ def claim(
 	check_in_pool(pc)
 	if not serialized:
 		lock_claimant(pc.pool, user)
-	check_claim_rules(pc, user, locking=not read_committed, settings=settings)
-	set_owner(pc, user, CLAIM, fresh_reads=read_committed)
+	state = check_claim_rules(pc, user, locking=not read_committed, settings=settings)
+	set_owner(pc, user, CLAIM, known=state)
 	return pc
 
 
 def check_claim_rules(
 	pc: frappe._dict, user: str, *, locking: bool = True, settings: frappe._dict | None = None
-) -> None:
+) -> frappe._dict | None:
 	"""The rules of a claim on a locked, in-pool customer: an enabled pool the user belongs to
 	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
 	owned caps. The counts are locking reads, or (`locking` False: a claim at READ COMMITTED holding
-	its counter row) plain ones, all three in one read (`claim_counts`). `settings`: the pool's, if
-	read already under the pool's lock (with `is_member`: whether it is one of the user's pools)."""
+	its counter row) plain ones, all three in one read (`claim_state`), which it returns (None for
+	locking reads). `settings`: the pool's, if read already under the pool's lock (with `is_member`:
+	whether it is one of the user's pools)."""
 	settings = settings or pool_settings(pc.pool)
 	if not settings.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(settings.pool_name), PoolRuleError)
@@ -199,10 +200,11 @@ def check_claim_rules(
 			_("Pool {0} requires an allocation request approved by a manager").format(settings.pool_name),
 			PoolRuleError,
 		)
-	counts = None if locking else claim_counts(pc, settings, user)
+	counts = None if locking else claim_state(pc, settings, user)
 	check_cooldown(pc, settings, user, counts=counts)
 	check_daily_cap(settings, user, locking=locking, counts=counts)
 	check_cap(pc, settings, user, locking=locking, counts=counts)
+	return counts
 
 
 def assign(
@@ -302,13 +304,13 @@ def set_owner(
 	*,
 	reason: str | None = None,
 	rule: str | None = None,
-	fresh_reads: bool = False,
+	known: frappe._dict | None = None,
 ) -> None:
 	"""Move one pool customer to `user` (None: back to the pool): the row, the log, ERPNext's owner
 	fields and assignment with its comment and notification, and the recycle due date. `pc` must
 	have been locked. A claim (from the pool) writes the assignment itself (`mirror.assign_owner`);
-	other changes, and claims on the serialized path, go through Frappe's assignment. `fresh_reads`:
-	the transaction is at READ COMMITTED (see `write_owners`)."""
+	other changes, and claims on the serialized path, go through Frappe's assignment. `known`: what
+	a claim at READ COMMITTED read under its locks (`locking.claim_state`; see `write_owners`)."""
 	previous = pc.owned_by
 	write_owners(
 		"pc.name = %(name)s",
@@ -318,11 +320,11 @@ def set_owner(
 		reason=reason,
 		rule=rule,
 		mirror_parties=False,
-		fresh_reads=fresh_reads,
+		known=known,
 	)
 	pc.owned_by = user
 	if action == CLAIM and user and not previous and not serialized_claims():
-		mirror.assign_owner(pc)
+		mirror.assign_owner(pc, assigned=known.assigned if known else None)
 	else:
 		mirror.mirror_owner(pc, previous)
 	if user:
@@ -364,7 +366,7 @@ def write_owners(
 	reason_sql: str | None = None,
 	now=None,
 	mirror_parties: bool = True,
-	fresh_reads: bool = False,
+	known: frappe._dict | None = None,
 ) -> None:
 	"""The one place owners change, set-based, for every pool customer `pc` matching `where_sql`
 	(locked by the caller): the Pool Log first (it reads the old owner), ERPNext's owner fields and
@@ -376,8 +378,12 @@ def write_owners(
 	longer listed as a collaborator. Back to the pool (release, recycle, transfer to the pool): in the
 	pool from `now`, no due date, no lock, no exclusive manager, and its collaborators lose their access
 	(an exclusive manager who was the old owner becomes the new owner). Either way the
-	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`; with
-	`fresh_reads`, the transaction is at READ COMMITTED: a plain read first says whether any do)."""
+	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`).
+
+	`known` (one customer, to `user`, in a transaction at READ COMMITTED: `locking.claim_state` read
+	under its locks): the statements that would find nothing are left out, the collaborator row of
+	the new owner when `known.collaborates` is false, the shares and assignments when
+	`known.access_to_revoke` is."""
 	values = dict(
 		values,
 		_user=user,
@@ -422,14 +428,15 @@ def write_owners(
 			values,
 		)
 		collaborators = "1 = 1"
-	frappe.db.sql(
-		f"""DELETE c FROM `tabPool Customer Collaborator` c JOIN `tabPool Customer` pc ON pc.name = c.parent
-		WHERE c.parenttype = 'Pool Customer' AND {collaborators} AND {where_sql}""",
-		values,
-	)
-	# shares and others' assignments end with ownership
-	mirror.revoke_access_select(where_sql, values, check_first=fresh_reads)
-	events.owners_changed()  # capabilities above (sharing) follow the new owners
+	if not known or known.collaborates:
+		frappe.db.sql(
+			f"""DELETE c FROM `tabPool Customer Collaborator` c JOIN `tabPool Customer` pc ON pc.name = c.parent
+			WHERE c.parenttype = 'Pool Customer' AND {collaborators} AND {where_sql}""",
+			values,
+		)
+	if not known or known.access_to_revoke:  # shares and others' assignments end with ownership
+		mirror.revoke_access_select(where_sql, values)
+	events.owners_changed(where_sql, values)  # capabilities above (sharing) follow the new owners
 
 
 # --- ERPNext's own owner fields --------------------------------------------------------------------

@@ -530,10 +530,24 @@ def test_over_http_a_claim_does_not_wait_for_another_users_claim_under_way(web_s
 		real_commit()
 
 
-def test_claim_counts_are_the_caps_counts(make_user):
+def listed_as_collaborator(pc: str, user: str, idx: int) -> None:
+	"""An in-pool customer listing `user` as a collaborator: what a merge leaves when it moves the
+	merged customer's collaborators onto an in-pool survivor."""
+	frappe.db.sql(
+		"""INSERT INTO `tabPool Customer Collaborator` (name, creation, modified, owner, modified_by,
+			parent, parenttype, parentfield, idx, user, access)
+		VALUES (%(name)s, NOW(), NOW(), 'Administrator', 'Administrator', %(pc)s, 'Pool Customer',
+			'collaborators', %(idx)s, %(user)s, 'Read')""",
+		{"name": frappe.generate_hash(length=10), "pc": pc, "user": user, "idx": idx},
+	)
+
+
+def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(make_user):
 	"""What a claim at READ COMMITTED reads in one statement equals the three counts of the locking
-	path: customers owned, claims today, and when the user last lost this customer (cooldown)."""
-	user = make_user("Sales User")
+	path (customers owned, claims today, when the user last lost this customer) and says whether its
+	writes have anything to undo: the claimant listed as a collaborator, shares or someone else's open
+	assignment on the party, the claimant's own open assignment."""
+	user, other = make_user("Sales User"), make_user("Sales User")
 	pool = make_pool([user], cooldown_days=7, max_owned=10, max_daily_claims=10)
 	kept, released, untouched = (make_pool_customer(pool) for _ in range(3))
 	frappe.set_user(user)
@@ -542,11 +556,84 @@ def test_claim_counts_are_the_caps_counts(make_user):
 	ownership.release(released, "测试")
 	settings = pool_settings(pool)
 	for name, lost in ((released, True), (untouched, False)):
-		counts = locking.claim_counts(locking.read_pool_customer(name), settings, user)
-		assert counts.owned == locking.owned_count(pool, user, settings.converted_not_counted) == 1
-		assert counts.today == locking.claims_today(pool, user) == 2
-		assert counts.lost_at == locking.lost_within(name, user, 7)
-		assert (counts.lost_at is not None) is lost
+		state = locking.claim_state(locking.read_pool_customer(name), settings, user)
+		assert state.owned == locking.owned_count(pool, user, settings.converted_not_counted) == 1
+		assert state.today == locking.claims_today(pool, user) == 2
+		assert state.lost_at == locking.lost_within(name, user, 7)
+		assert (state.lost_at is not None) is lost
+		assert (state.collaborates, state.access_to_revoke, state.assigned) == (0, 0, 0)
+
+	def state_of(name: str) -> tuple:
+		state = locking.claim_state(locking.read_pool_customer(name), settings, user)
+		return (state.collaborates, state.access_to_revoke, state.assigned)
+
+	lead = frappe.db.get_value("Pool Customer", untouched, "lead")
+	listed_as_collaborator(untouched, user, 1)
+	assert state_of(untouched) == (1, 0, 0)
+	todo = frappe.get_doc(  # someone else's open assignment on the party
+		{
+			"doctype": "ToDo",
+			"allocated_to": other,
+			"description": "x",
+			"reference_type": "Lead",
+			"reference_name": lead,
+		}
+	).insert(ignore_permissions=True)
+	assert state_of(untouched) == (1, 1, 0)
+	todo.db_set("status", "Cancelled")
+	assert state_of(untouched) == (1, 0, 0)
+	frappe.db.sql(  # a share from before the pool (crm_pool refuses to share an in-pool Lead)
+		"""INSERT INTO `tabDocShare` (name, creation, modified, owner, modified_by, share_doctype,
+			share_name, user, `read`) VALUES (%(name)s, NOW(), NOW(), 'Administrator', 'Administrator',
+			'Lead', %(lead)s, %(user)s, 1)""",
+		{"name": frappe.generate_hash(length=10), "lead": lead, "user": other},
+	)
+	assert state_of(untouched) == (1, 1, 0)
+	frappe.get_doc(  # the claimant's own: not access to revoke, an assignment to keep
+		{
+			"doctype": "ToDo",
+			"allocated_to": user,
+			"description": "x",
+			"reference_type": "Lead",
+			"reference_name": lead,
+		}
+	).insert(ignore_permissions=True)
+	assert state_of(untouched) == (1, 1, 1)
+
+
+def test_a_claim_in_its_own_transaction_drops_the_claimants_collaborator_row_and_keeps_their_todo(
+	shared_pool,
+):
+	"""The writes a claim at READ COMMITTED leaves out when its read finds nothing to undo are made
+	when it finds something: the new owner's collaborator row goes, and an open assignment they held
+	already is kept as the one assignment (no second ToDo, `_assign` the owner alone)."""
+	(a, b), (pc,) = shared_pool(users=2, customers=1)
+	lead = frappe.db.get_value("Pool Customer", pc, "lead")
+	listed_as_collaborator(pc, a, 1)
+	listed_as_collaborator(pc, b, 2)
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": a,
+			"description": "x",
+			"reference_type": "Lead",
+			"reference_name": lead,
+		}
+	).insert(ignore_permissions=True)
+	real_commit()
+	assert at_once([(a, lambda: ownership.claim(pc, own_transaction=True))]) == ["ok"]
+	frappe.db.rollback()
+	collaborators = frappe.get_all(
+		"Pool Customer Collaborator", filters={"parenttype": "Pool Customer", "parent": pc}, pluck="user"
+	)
+	assert collaborators == [b]
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead, "status": "Open"},
+		pluck="allocated_to",
+	)
+	assert todos == [a]
+	assert frappe.db.get_value("Lead", lead, ["lead_owner", "_assign"]) == (a, f'["{a}"]')
 
 
 def test_membership_is_read_with_the_pools_rules(make_user):
