@@ -21,6 +21,8 @@ from crm_pool.pool import collaborators, dedupe, ownership
 from crm_pool.pool.locking import lock_pools_in_order
 
 MAX_BATCH = 200
+# What a claim answers: the claimed customer's new state.
+CLAIM_ANSWER = ("name", "customer_name", "pool", "status", "owned_by", "claimed_at", "recycle_due_at")
 
 
 def _names(names) -> list[str]:
@@ -30,16 +32,16 @@ def _names(names) -> list[str]:
 @api_method(methods=["POST"], roles=SELLING_ROLES)
 def claim(pool_customer: str) -> dict:
 	"""领取 one customer, in a transaction of its own (see `ownership.claim`); returns its new state:
-	name, customer name, pool, status, owner, claim time and recycle due date, in one read. (Not
+	name, customer name, pool, status, owner, claim time and recycle due date, as the claim wrote
+	them (or read back when it took the locking path). (Not
 	`pool_status`, what the form shows — the caller's rights, masked history, grade panel —, which
 	was two thirds of a claim request's time: the desk reloads the form or the list after a claim.)"""
 	pc = ownership.claim(args.pool_customer_row(pool_customer, for_claim=True), own_transaction=True)
-	return frappe.db.sql(  # plain SQL: read on every claim (frappe.qb builds a query anew, ~0.1 ms)
-		"""SELECT name, customer_name, pool, status, owned_by, claimed_at, recycle_due_at
-		FROM `tabPool Customer` WHERE name = %s""",
-		pc.name,
-		as_dict=True,
-	)[0]
+	if "recycle_due_at" not in pc:  # claimed with locking reads (see `ownership.claim`): read back
+		pc = frappe.db.sql(  # plain SQL (frappe.qb builds a query anew, ~0.1 ms)
+			f"SELECT {', '.join(CLAIM_ANSWER)} FROM `tabPool Customer` WHERE name = %s", pc.name, as_dict=True
+		)[0]
+	return {field: pc[field] for field in CLAIM_ANSWER}
 
 
 @api_method(methods=["POST"], roles=SELLING_ROLES)

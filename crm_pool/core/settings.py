@@ -39,7 +39,7 @@ def pool_settings(pool: str, *, lock_shared: bool = False, member: str | None = 
 	the pool is one of theirs (`user_pools`) as `is_member`. Plain SQL: it runs on every claim, where
 	`frappe.db.get_value` parsed the 14 field names with sqlparse (~3 ms) and frappe.qb builds the
 	query anew (~0.1 ms)."""
-	membership = f", name IN ({USER_POOLS_SQL}) AS is_member" if member else ""
+	membership = f", {member_of_sql('`tabCustomer Pool`.name')} AS is_member" if member else ""
 	rows = frappe.db.sql(
 		f"SELECT {_SETTINGS_SQL}{membership} FROM `tabCustomer Pool` WHERE name = %(pool)s"
 		+ (" LOCK IN SHARE MODE" if lock_shared else ""),
@@ -64,13 +64,13 @@ def user_pools(user: str | None = None, *, only: str | None = None) -> list[str]
 	member, and pools with no members at all (open to every sales user). With `only`: that pool if
 	so, else none (one pool's row read instead of every pool's). One statement in plain SQL; a claim
 	asks the same question inside its own reads (`USER_POOLS_SQL` as a subquery)."""
-	return frappe.db.sql_list(
-		USER_POOLS_SQL + (" AND pool.name = %(only)s" if only is not None else ""),
-		{"user": user or frappe.session.user, "only": only},
-	)
+	values = {"user": user or frappe.session.user, "only": only}
+	if only is not None:
+		return [only] if frappe.db.sql(f"SELECT {member_of_sql('%(only)s')}", values)[0][0] else []
+	return frappe.db.sql_list(USER_POOLS_SQL, values)
 
 
-# `user_pools` as SQL, the user a parameter %(user)s: also a subquery (`locking.read_pool_customer`).
+# `user_pools` as SQL, the user a parameter %(user)s.
 USER_POOLS_SQL = """SELECT pool.name FROM `tabCustomer Pool` pool
 WHERE pool.enabled = 1 AND (
 	pool.name IN (
@@ -82,6 +82,27 @@ WHERE pool.enabled = 1 AND (
 	)
 	OR pool.name NOT IN (SELECT m.parent FROM `tabCustomer Pool Member` m WHERE m.parenttype = 'Customer Pool')
 )"""
+
+
+def member_of_sql(pool_sql: str) -> str:
+	"""Whether the pool `pool_sql` (a parameter, or a column of the statement it is part of) is one of
+	%(user)s's pools, as `user_pools` says: an SQL expression reading that pool's rows only (its
+	member rows by the (parent, user) index). A claim asks it in its own reads (its first read, and
+	the one that locks the pool's row)."""
+	member = f"m.parent = {pool_sql} AND m.parenttype = 'Customer Pool'"
+	return f"""(EXISTS (SELECT 1 FROM `tabCustomer Pool` enabled_pool
+			WHERE enabled_pool.name = {pool_sql} AND enabled_pool.enabled = 1)
+		AND (EXISTS (SELECT 1 FROM `tabCustomer Pool Member` m WHERE {member} AND m.user = %(user)s)
+			OR EXISTS (SELECT 1 FROM `tabCustomer Pool Member` m WHERE {member} AND m.department IN (
+				SELECT e.department FROM `tabEmployee` e
+				WHERE e.user_id = %(user)s AND e.department IS NOT NULL AND e.department != ''))
+			OR NOT EXISTS (SELECT 1 FROM `tabCustomer Pool Member` m WHERE {member})))"""
+
+
+def add_indexes() -> None:
+	"""The (parent, user) index of Customer Pool Member: `member_of_sql` finds a member's row of a
+	pool by it (Customer Pool Member's on_doctype_update; patch `add_pool_member_index`)."""
+	frappe.db.add_index("Customer Pool Member", ["parent", "user"], "parent_user")
 
 
 def default_pool() -> str | None:

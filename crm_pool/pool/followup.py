@@ -152,16 +152,26 @@ def _earlier_sql(a: str, b: str) -> str:
 	return f"LEAST(COALESCE({a}, {b}), COALESCE({b}, {a}))"
 
 
-FOLLOWUP_DUE_SQL = (
-	f"DATE_ADD(COALESCE({_later_sql('pc.last_followup_at', 'pc.claimed_at')}, pc.creation), "
-	f"INTERVAL {_days_sql('no_followup_days')} DAY)"
-)
-DEAL_DUE_SQL = (
-	f"DATE_ADD(COALESCE({_later_sql('pc.last_deal_at', 'pc.claimed_at')}, pc.creation), "
-	f"INTERVAL {_days_sql('no_deal_days')} DAY)"
-)
+def _rule_due_sql(last: str, days: str, claimed_at: str) -> str:
+	"""When a rule makes the customer due: `days` of the rule after the later of `last` (its last
+	follow-up or deal) and its claim (`claimed_at`), else after its creation."""
+	return f"DATE_ADD(COALESCE({_later_sql(last, claimed_at)}, pc.creation), INTERVAL {_days_sql(days)} DAY)"
+
+
+def owned_due_sql(claimed_at: str = "pc.claimed_at") -> str:
+	"""The recycle due date of the owned Pool Customer `pc` (with RULE_JOINS_SQL): the earlier of
+	the follow-up rule's and the deal rule's. `claimed_at`: when it was claimed (a claim reads its
+	due date under its locks before it writes the claim: `locking.claim_state`)."""
+	return _earlier_sql(
+		_rule_due_sql("pc.last_followup_at", "no_followup_days", claimed_at),
+		_rule_due_sql("pc.last_deal_at", "no_deal_days", claimed_at),
+	)
+
+
+FOLLOWUP_DUE_SQL = _rule_due_sql("pc.last_followup_at", "no_followup_days", "pc.claimed_at")
+DEAL_DUE_SQL = _rule_due_sql("pc.last_deal_at", "no_deal_days", "pc.claimed_at")
 RECYCLABLE_SQL = "pc.status IN ({})".format(", ".join(f"'{s}'" for s in RECYCLABLE))
-DUE_SQL = f"IF({RECYCLABLE_SQL}, {_earlier_sql(FOLLOWUP_DUE_SQL, DEAL_DUE_SQL)}, NULL)"
+DUE_SQL = f"IF({RECYCLABLE_SQL}, {owned_due_sql()}, NULL)"
 # Which rule makes a customer due: 'no_followup:30d' or 'no_deal:90d' (Pool Log `rule`).
 RULE_SQL = (
 	f"IF({DEAL_DUE_SQL} < {FOLLOWUP_DUE_SQL} OR {FOLLOWUP_DUE_SQL} IS NULL, "

@@ -43,9 +43,10 @@ from frappe.utils import add_days, getdate, now_datetime
 from crm_pool.core import mirror
 from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.roles import full_name_sql, pool_admin_sql, remember_full_name
-from crm_pool.core.settings import USER_POOLS_SQL, pool_settings
+from crm_pool.core.settings import member_of_sql, pool_settings
 from crm_pool.core.status import ASSIGN, CLAIM, HAS_OWNER, LOCKED, OWNED, RECYCLE, RELEASE, TRANSFER
 from crm_pool.core.translate import _
+from crm_pool.pool.followup import RULE_JOINS_SQL, owned_due_sql
 
 # Pool customer columns read for a change of ownership.
 PC_FIELDS = (
@@ -78,7 +79,7 @@ def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict 
 	claim (`frappe.db.get_value` parses each field name with sqlparse, ~2 ms; frappe.qb builds the
 	query anew, ~0.1 ms)."""
 	membership = (
-		f", pool IN ({USER_POOLS_SQL}) AS is_member,"
+		f", {member_of_sql('`tabPool Customer`.pool')} AS is_member,"
 		f" {pool_admin_sql('`tabPool Customer`.pool')} AS is_pool_admin,"
 		f" {full_name_sql('%(user)s')} AS member_name"
 		if member
@@ -190,16 +191,20 @@ def claims_today(pool: str, user: str, *, locking: bool = True) -> int:
 	)[0][0]
 
 
-def claim_state(pc: frappe._dict, settings: frappe._dict, user: str) -> frappe._dict:
+def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -> frappe._dict:
 	"""What a claim at READ COMMITTED reads under its customer's and counter's locks, in one plain
 	read: the counts behind its rules, `owned` (as `owned_count`), `today` (as `claims_today`) and
-	`lost_at` (as `lost_within` the pool's cooldown; None when it has none); and what its writes
-	would find to undo, so that they are left out when there is nothing: `collaborates` (the
-	claimant is listed as a collaborator, a row the new owner no longer needs), `access_to_revoke`
-	(shares or others' open assignments on its parties: `mirror.revoke_access_select`) and
-	`assigned` (the claimant has the party assigned already: `mirror.assign_owner`)."""
+	`lost_at` (as `lost_within` the pool's cooldown; None when it has none); what its writes would
+	find to undo, so that they are left out when there is nothing: `collaborates` (the claimant is
+	listed as a collaborator, a row the new owner no longer needs), `access_to_revoke` (shares or
+	others' open assignments on its parties: `mirror.revoke_access_select`) and `assigned` (the
+	claimant has the party assigned already: `mirror.assign_owner`); and `due_at`, its recycle due
+	date once claimed at `now` (`followup.owned_due_sql`: the pool's rules, its grade and last
+	follow-up and deal, all held still by the locks), which the claim writes with its row, and
+	`claimed_at` (`now`)."""
+	now = now or now_datetime()
 	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
-	return frappe.db.sql(
+	state = frappe.db.sql(
 		f"""SELECT
 			(SELECT COUNT(*) FROM `tabPool Customer`
 				WHERE pool = %(pool)s AND owned_by = %(user)s AND status IN %(statuses)s) AS owned,
@@ -211,8 +216,9 @@ def claim_state(pc: frappe._dict, settings: frappe._dict, user: str) -> frappe._
 			EXISTS (SELECT 1 FROM `tabPool Customer Collaborator` c WHERE c.parenttype = 'Pool Customer'
 				AND c.parent = pc.name AND c.user = %(user)s) AS collaborates,
 			{mirror.access_to_revoke_sql("%(user)s")} AS access_to_revoke,
-			{mirror.assigned_sql("%(user)s")} AS assigned
-		FROM `tabPool Customer` pc WHERE pc.name = %(pc)s""",
+			{mirror.assigned_sql("%(user)s")} AS assigned,
+			CAST({owned_due_sql("%(now)s")} AS DATETIME(6)) AS due_at
+		FROM `tabPool Customer` pc {RULE_JOINS_SQL} WHERE pc.name = %(pc)s""",
 		{
 			"pool": pc.pool,
 			"pc": pc.name,
@@ -221,10 +227,13 @@ def claim_state(pc: frappe._dict, settings: frappe._dict, user: str) -> frappe._
 			"claim": CLAIM,
 			"today": getdate(),
 			"lost": LOST,
-			"since": add_days(now_datetime(), -(settings.cooldown_days or 0)),
+			"since": add_days(now, -(settings.cooldown_days or 0)),
+			"now": now,
 		},
 		as_dict=True,
 	)[0]
+	state.claimed_at = now
+	return state
 
 
 # A counter row's name is its key (pool, user), so taking it is an upsert (`lock_claimant`).

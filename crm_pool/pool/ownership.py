@@ -158,7 +158,8 @@ def claim(
 	no counter row, the assignment through Frappe's `assign_to.add`.
 
 	`pool_customer`: its name, or its row as `locking.read_pool_customer` read it (the API's argument
-	check did)."""
+	check did). Returns the customer's row as locked, its owner the claimant; at READ COMMITTED also
+	its new status, claim time and recycle due date (`set_owner`)."""
 	user = user or frappe.session.user
 	if user != frappe.session.user:  # the session's own user is enabled (Frappe checks every request)
 		check_user(user)
@@ -310,7 +311,9 @@ def set_owner(
 	fields and assignment with its comment and notification, and the recycle due date. `pc` must
 	have been locked. A claim (from the pool) writes the assignment itself (`mirror.assign_owner`);
 	other changes, and claims on the serialized path, go through Frappe's assignment. `known`: what
-	a claim at READ COMMITTED read under its locks (`locking.claim_state`; see `write_owners`)."""
+	a claim at READ COMMITTED read under its locks (`locking.claim_state`; see `write_owners`), with
+	which the claim's due date is written with its row and `pc` gets its new status, claim time and
+	due date."""
 	previous = pc.owned_by
 	write_owners(
 		"pc.name = %(name)s",
@@ -319,6 +322,7 @@ def set_owner(
 		user,
 		reason=reason,
 		rule=rule,
+		now=known.claimed_at if known else None,
 		mirror_parties=False,
 		known=known,
 	)
@@ -327,7 +331,11 @@ def set_owner(
 		mirror.assign_owner(pc, assigned=known.assigned if known else None)
 	else:
 		mirror.mirror_owner(pc, previous)
-	if user:
+	if known:  # its new state, as written: the due date was read with the state
+		pc.update(
+			status=owned_status(pc.party_type), claimed_at=known.claimed_at, recycle_due_at=known.due_at
+		)
+	elif user:
 		followup.recompute_due([pc.name])
 
 
@@ -380,10 +388,11 @@ def write_owners(
 	(an exclusive manager who was the old owner becomes the new owner). Either way the
 	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`).
 
-	`known` (one customer, to `user`, in a transaction at READ COMMITTED: `locking.claim_state` read
-	under its locks): the statements that would find nothing are left out, the collaborator row of
-	the new owner when `known.collaborates` is false, the shares and assignments when
-	`known.access_to_revoke` is."""
+	`known` (one customer from the pool, to `user`, in a transaction at READ COMMITTED:
+	`locking.claim_state` read under its locks): the row gets its recycle due date (`known.due_at`,
+	for `now` = `known.claimed_at`) in the same UPDATE, and the statements that would find nothing
+	are left out, the collaborator row of the new owner when `known.collaborates` is false, the
+	shares and assignments when `known.access_to_revoke` is."""
 	values = dict(
 		values,
 		_user=user,
@@ -391,6 +400,7 @@ def write_owners(
 		_rule=rule,
 		_now=now or now_datetime(),
 		_by=frappe.session.user,
+		_due=known.due_at if known else None,
 	)
 	owner_sql = owner_sql or ("%(_user)s" if user else None)
 	insert_logs_select(
@@ -411,6 +421,7 @@ def write_owners(
 			pc.status = {OWNED_STATUS_SQL}, pc.owned_by = {owner_sql},
 			pc.owner_name = {owner_name_sql or "%(_user_name)s"}, pc.claimed_at = %(_now)s,
 			pc.reminder_sent_at = NULL, pc.modified = %(_now)s, pc.modified_by = %(_by)s
+			{", pc.recycle_due_at = %(_due)s" if known else ""}
 			WHERE {where_sql}""",
 			values,
 		)

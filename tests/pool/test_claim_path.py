@@ -692,3 +692,70 @@ def test_a_refused_claim_names_the_owner_as_the_caller_may_see_it(make_user):
 		with pytest.raises(PoolRuleError) as refused:
 			pool_api.claim(pc)
 		assert f"已被 {shown}" in str(refused.value) or f"by {shown}" in str(refused.value)
+
+
+CLAIMED_ROW = (
+	"status",
+	"owned_by",
+	"owner_name",
+	"previous_owner",
+	"exclusive_manager",
+	"reminder_sent_at",
+	"released_at",
+)
+
+
+def test_a_claim_at_read_committed_writes_the_row_the_locking_path_writes(shared_pool):
+	"""The claim at READ COMMITTED reads its due date with its state under its locks and writes it
+	with its row; the locking path recomputes it afterwards (`followup.recompute_due`). With a grade
+	rule, a last follow-up and a last deal, both give the same row, due date included (as an offset
+	from the claim), and the API's answer is the row as written."""
+	from datetime import timedelta
+
+	(a,), pcs = shared_pool(users=1, customers=3, no_followup_days=30, no_deal_days=90)
+	pool = frappe.db.get_value("Pool Customer", pcs[0], "pool")
+	rules = frappe.get_doc("Customer Pool", pool)
+	rules.append("grade_rules", {"grade": "A", "no_followup_days": 12, "no_deal_days": 40})
+	rules.save(ignore_permissions=True)
+	now = frappe.utils.now_datetime()
+	for pc, followed, dealt in (
+		*((name, now - timedelta(days=3), now - timedelta(days=20)) for name in pcs[:2]),
+		(pcs[2], None, None),
+	):
+		frappe.db.set_value(
+			"Pool Customer",
+			pc,
+			{"grade": "A", "last_followup_at": followed, "last_deal_at": dealt, "reminder_sent_at": now},
+			update_modified=False,
+		)
+	real_commit()
+	frappe.set_user(a)
+	ownership.claim(pcs[0])  # the locking path: the test's transaction has written
+	real_commit()
+	answers = []
+	for pc in pcs[1:]:
+		assert at_once([(a, lambda pc=pc: answers.append(pool_api.claim(pc)))]) == ["ok"]
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	rows = {
+		pc: frappe.db.get_value(
+			"Pool Customer", pc, [*CLAIMED_ROW, "claimed_at", "recycle_due_at"], as_dict=True
+		)
+		for pc in pcs
+	}
+	locking_row, read_committed_row = rows[pcs[0]], rows[pcs[1]]
+	assert {f: locking_row[f] for f in CLAIMED_ROW} == {f: read_committed_row[f] for f in CLAIMED_ROW}
+	assert read_committed_row.owned_by == a and read_committed_row.reminder_sent_at is None
+	due = {pc: rows[pc].recycle_due_at - rows[pc].claimed_at for pc in pcs}
+	assert due[pcs[0]] == due[pcs[1]] == timedelta(days=12)  # the grade rule's follow-up days
+	assert due[pcs[2]] == timedelta(days=12)
+	for pc, answer in zip(pcs[1:], answers, strict=True):
+		assert answer == {
+			"name": pc,
+			**frappe.db.get_value(
+				"Pool Customer",
+				pc,
+				["customer_name", "pool", "status", "owned_by", "claimed_at", "recycle_due_at"],
+				as_dict=True,
+			),
+		}
