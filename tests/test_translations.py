@@ -185,3 +185,15 @@ def test_the_check_fails_on_an_untranslated_text(fresh_translations):
 	assert missing({"PC-.YYYY.-.#####": {"z"}, "Wait for review (待审核)": {"z"}}) == [
 		"zh  'Wait for review (待审核)'  (z)"
 	]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_row_of_the_translation_files_is_one_text(language):
+	"""Each row is a text, its translation and an optional context, as Frappe reads the file (a text
+	with a comma needs quotes): otherwise Frappe drops the row and writes an Error Log ("Bad
+	translation") in every process that loads the translations, a claim's request included."""
+	from frappe.translate import read_csv_file
+
+	path = os.path.join(APP, "translations", f"{language}.csv")
+	bad = [(i, row) for i, row in enumerate(read_csv_file(path), 1) if len(row) not in (2, 3)]
+	assert not bad, f"{path}: rows that are not 'text,translation[,context]': {bad}"
