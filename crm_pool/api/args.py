@@ -19,7 +19,7 @@ import frappe
 from frappe.exceptions import FrappeTypeError
 from frappe.utils.html_utils import sanitize_html
 
-from crm_pool.core.errors import InvalidArgument
+from crm_pool.core.errors import InvalidArgument, PoolRuleError
 from crm_pool.core.normalize import clean_text
 from crm_pool.core.roles import MANAGER_ROLES, SELLING_ROLES
 from crm_pool.core.translate import _
@@ -72,11 +72,41 @@ def api_method(methods: list[str] | None = None, roles: tuple[str, ...] | None =
 						_("Invalid argument {0}: expected {1}").format(name, _kind(fn, name)), InvalidArgument
 					)
 				kwargs[name] = one[name]
-			return fn(**kwargs)
+			try:
+				return fn(**kwargs)
+			except PoolRuleError as refusal:
+				if not _answers_the_request(fn):  # called from Python: the caller decides
+					raise
+				return _refused(refusal)
 
 		return frappe.whitelist(methods=methods)(checked)
 
 	return decorate
+
+
+def _answers_the_request(fn) -> bool:
+	"""Is `fn` the method the request (REST API v1, `/api/method/…`) calls?"""
+	from frappe.api import ApiVersion, get_api_version
+
+	return (
+		getattr(frappe.local, "request", None) is not None
+		and frappe.local.form_dict.get("cmd") == f"{fn.__module__}.{fn.__name__}"
+		and get_api_version() == ApiVersion.V1
+	)
+
+
+def _refused(refusal: PoolRuleError) -> None:
+	"""The answer to a request a rule refused (a claim someone else won, a cap reached…), as Frappe
+	gives it for the exception (REST API v1, error tracebacks off): what the request wrote rolled
+	back, HTTP 417, `exc_type`, and the refusal's message with its title in `_server_messages`
+	(`frappe.throw` put it there). Without Frappe's exception path, which formats a traceback
+	nobody reads (a twentieth of a refused claim). With tracebacks on (System Settings), the
+	exception goes its way, traceback included."""
+	if frappe.get_system_settings("allow_error_traceback"):
+		raise refusal
+	frappe.db.rollback()
+	frappe.local.response["exc_type"] = type(refusal).__name__
+	frappe.local.response["http_status_code"] = refusal.http_status_code
 
 
 def _blank(value) -> bool:

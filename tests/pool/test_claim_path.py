@@ -759,3 +759,62 @@ def test_a_claim_at_read_committed_writes_the_row_the_locking_path_writes(shared
 				as_dict=True,
 			),
 		}
+
+
+def test_over_http_a_refused_claim_answers_as_frappe_does_and_writes_nothing(web_server):
+	"""A claim a rule refuses answers without Frappe's exception path (no traceback formatted) but as
+	it would: HTTP 417, `exc_type`, the translated message with its title; what the claim wrote
+	before the rule refused it (its count on the claimant's counter) is rolled back. Called from
+	Python, the API's claim still raises."""
+	import http.cookiejar
+	import json
+	import urllib.error
+	import urllib.parse
+	import urllib.request
+
+	password = "Claim-path-2!"
+	a, b = new_user("Sales User"), new_user("Sales User", password=password)
+	pool = make_pool(members=[a, b], max_owned=1)
+	pcs = [make_pool_customer(pool) for _ in range(3)]
+	frappe.set_user(a)
+	pool_api.claim(pcs[0])
+	frappe.set_user("Administrator")
+	real_commit()
+	try:
+		opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+		login = urllib.parse.urlencode({"usr": b, "pwd": password}).encode()
+		with opener.open(web_server + "/api/method/login", data=login, timeout=30) as response:
+			assert response.status == 200
+
+		def claim(pc: str) -> tuple[int, dict]:
+			data = urllib.parse.urlencode({"pool_customer": pc}).encode()
+			try:
+				with opener.open(
+					web_server + "/api/method/crm_pool.api.pool.claim", data=data, timeout=30
+				) as r:
+					return r.status, json.loads(r.read())
+			except urllib.error.HTTPError as e:
+				return e.code, json.loads(e.read())
+
+		status, body = claim(pcs[0])  # a's: refused before any write
+		assert status == 417 and body["exc_type"] == "PoolRuleError" and "message" not in body
+		(message,) = [json.loads(m) for m in json.loads(body["_server_messages"])]
+		assert pcs[0] in message["message"] and message["title"] and message["indicator"] == "red"
+		assert "exc" not in body and "exception" not in body  # no traceback
+		assert claim(pcs[1])[0] == 200
+		status, body = claim(pcs[2])  # the cap: refused after the counter counted it
+		assert status == 417 and body["exc_type"] == "PoolRuleError"
+		(message,) = [json.loads(m) for m in json.loads(body["_server_messages"])]
+		assert "most allowed" in message["message"] or "上限" in message["title"]
+		frappe.db.rollback()
+		assert frappe.db.get_value("Pool Customer", pcs[2], ["status", "owned_by"]) == ("In Pool", None)
+		assert frappe.db.get_value("Pool Claim Counter", {"pool": pool, "user": b}, "claims") == 1
+		frappe.set_user(b)
+		with pytest.raises(PoolRuleError):
+			pool_api.claim(pcs[0])
+	finally:
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+		purge(pool, [a, b])
+		frappe.delete_doc("Customer Pool", pool, force=True, ignore_permissions=True)
+		real_commit()
