@@ -63,7 +63,9 @@ def mirror_owner(pc, previous_owner: str | None) -> None:
 			)
 
 
-def assign_owner(pc, assigned: bool | None = None) -> None:
+def assign_owner(
+	pc, assigned: bool | None = None, *, owner_fields_written: bool = False, assign_written: bool = False
+) -> None:
 	"""`mirror_owner` for a customer just claimed from the pool (pc.owned_by is the new owner, there
 	was none before; `revoke_access_select` has run, or had nothing to end), with what Frappe's
 	`assign_to.add` leaves but without its cost per call (a ToDo document and its hooks, the party
@@ -73,7 +75,9 @@ def assign_owner(pc, assigned: bool | None = None) -> None:
 	`_assign` (the owner alone: nobody else's assignment is open after `revoke_access_select`), the
 	"Assigned" comment in the timeline (with its realtime update of open forms), the owner's
 	notification when someone else did it (Frappe's own `notify_assignment`), and the follow when
-	the owner follows assigned documents. A few statements by primary key, whatever the party."""
+	the owner follows assigned documents. A few statements by primary key, whatever the party.
+	`owner_fields_written` (and `assign_written`): the claim's own UPDATE wrote the parties' owner
+	fields (and the party's `_assign`) already (`claimed_parties_sql`)."""
 	owner, by = pc.owned_by, frappe.session.user
 	now = now_datetime()
 	doctype, name = pc.get("party_type"), pc.get("party")
@@ -87,7 +91,9 @@ def assign_owner(pc, assigned: bool | None = None) -> None:
 			)
 		)
 	to_assign = to_assign and not assigned
-	for party_type, party in party_rows(pc):
+	if owner_fields_written and to_assign and not assign_written:
+		frappe.db.sql(f"UPDATE `tab{doctype}` SET _assign = %s WHERE name = %s", (json.dumps([owner]), name))
+	for party_type, party in [] if owner_fields_written else party_rows(pc):
 		field = OWNER_FIELD[party_type]
 		values = {"owner": owner, "now": now, "by": by, "name": party}
 		if to_assign and (party_type, party) == (doctype, name):
@@ -171,6 +177,26 @@ def assign_owner(pc, assigned: bool | None = None) -> None:
 
 
 PARTY_LINKS = (("Lead", "lead"), ("Customer", "customer"))
+
+
+def claimed_parties_sql(*, assign: bool) -> tuple[str, str]:
+	"""What `assign_owner` writes to the parties, as the JOIN and the SET of the claim's own UPDATE
+	of its Pool Customer `pc` (over the parameters %(_user)s: the new owner, %(_now)s, %(_by)s, and
+	%(_assign)s: the party's `_assign`, the owner alone): the Lead's and the Customer's owner field,
+	a new `modified` stamp (a form opened before the claim cannot be saved over it), and with
+	`assign` the party's `_assign`. Each assignment a value or a column nobody assigns: a
+	multi-table UPDATE promises no order."""
+	joins, sets = [], []
+	for doctype, link in PARTY_LINKS:
+		alias = f"party_{link}"
+		joins.append(f"LEFT JOIN `tab{doctype}` {alias} ON {alias}.name = pc.{link}")
+		sets.append(
+			f"{alias}.`{OWNER_FIELD[doctype]}` = %(_user)s, {alias}.modified = %(_now)s, "
+			f"{alias}.modified_by = %(_by)s"
+		)
+		if assign:
+			sets.append(f"{alias}._assign = IF(pc.party_type = '{doctype}', %(_assign)s, {alias}._assign)")
+	return " ".join(joins), ", ".join(sets)
 
 
 def set_owner_fields_select(

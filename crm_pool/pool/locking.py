@@ -44,7 +44,17 @@ from crm_pool.core import mirror
 from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.roles import full_name_sql, pool_admin_sql, remember_full_name
 from crm_pool.core.settings import member_of_sql, pool_settings
-from crm_pool.core.status import ASSIGN, CLAIM, HAS_OWNER, LOCKED, OWNED, RECYCLE, RELEASE, TRANSFER
+from crm_pool.core.status import (
+	ASSIGN,
+	CLAIM,
+	HAS_OWNER,
+	LOCKED,
+	OWNED,
+	OWNED_STATUS_SQL,
+	RECYCLE,
+	RELEASE,
+	TRANSFER,
+)
 from crm_pool.core.translate import _
 from crm_pool.pool.followup import RULE_JOINS_SQL, owned_due_sql
 
@@ -200,8 +210,8 @@ def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -
 	others' open assignments on its parties: `mirror.revoke_access_select`) and `assigned` (the
 	claimant has the party assigned already: `mirror.assign_owner`); and `due_at`, its recycle due
 	date once claimed at `now` (`followup.owned_due_sql`: the pool's rules, its grade and last
-	follow-up and deal, all held still by the locks), which the claim writes with its row, and
-	`claimed_at` (`now`)."""
+	follow-up and deal, all held still by the locks), which the claim writes with its row, with
+	`status`, its status once claimed (owned, or converted for a Customer), and `claimed_at` (`now`)."""
 	now = now or now_datetime()
 	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
 	state = frappe.db.sql(
@@ -217,7 +227,8 @@ def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -
 				AND c.parent = pc.name AND c.user = %(user)s) AS collaborates,
 			{mirror.access_to_revoke_sql("%(user)s")} AS access_to_revoke,
 			{mirror.assigned_sql("%(user)s")} AS assigned,
-			CAST({owned_due_sql("%(now)s")} AS DATETIME(6)) AS due_at
+			CAST({owned_due_sql("%(now)s")} AS DATETIME(6)) AS due_at,
+			{OWNED_STATUS_SQL} AS status
 		FROM `tabPool Customer` pc {RULE_JOINS_SQL} WHERE pc.name = %(pc)s""",
 		{
 			"pool": pc.pool,

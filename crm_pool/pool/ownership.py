@@ -6,6 +6,8 @@ describes; a refusal raises a `PoolRuleError` (a ValidationError) whose message 
 
 from __future__ import annotations
 
+import json
+
 import frappe
 from frappe.utils import now_datetime
 
@@ -328,7 +330,12 @@ def set_owner(
 	)
 	pc.owned_by = user
 	if action == CLAIM and user and not previous and not serialized_claims():
-		mirror.assign_owner(pc, assigned=known.assigned if known else None)
+		mirror.assign_owner(
+			pc,
+			assigned=known.assigned if known else None,
+			owner_fields_written=bool(known),
+			assign_written=bool(known) and _assign_written(known),
+		)
 	else:
 		mirror.mirror_owner(pc, previous)
 	if known:  # its new state, as written: the due date was read with the state
@@ -390,9 +397,10 @@ def write_owners(
 
 	`known` (one customer from the pool, to `user`, in a transaction at READ COMMITTED:
 	`locking.claim_state` read under its locks): the row gets its recycle due date (`known.due_at`,
-	for `now` = `known.claimed_at`) in the same UPDATE, and the statements that would find nothing
-	are left out, the collaborator row of the new owner when `known.collaborates` is false, the
-	shares and assignments when `known.access_to_revoke` is."""
+	for `now` = `known.claimed_at`) and its parties their owner fields in the same UPDATE
+	(`_write_claimed`), and the statements that would find nothing are left out: the collaborator
+	row of the new owner when `known.collaborates` is false, the shares and assignments when
+	`known.access_to_revoke` is."""
 	values = dict(
 		values,
 		_user=user,
@@ -415,16 +423,18 @@ def write_owners(
 	if owner_sql:
 		if mirror_parties:
 			mirror.move_owners_select(where_sql, values, owner_sql)
-		frappe.db.sql(
-			f"""UPDATE `tabPool Customer` pc SET pc.previous_owner = COALESCE(pc.owned_by, pc.previous_owner),
-			pc.exclusive_manager = IF(pc.exclusive_manager = pc.owned_by, {owner_sql}, pc.exclusive_manager),
-			pc.status = {OWNED_STATUS_SQL}, pc.owned_by = {owner_sql},
-			pc.owner_name = {owner_name_sql or "%(_user_name)s"}, pc.claimed_at = %(_now)s,
-			pc.reminder_sent_at = NULL, pc.modified = %(_now)s, pc.modified_by = %(_by)s
-			{", pc.recycle_due_at = %(_due)s" if known else ""}
-			WHERE {where_sql}""",
-			values,
-		)
+		if known:
+			_write_claimed(where_sql, values, known)
+		else:
+			frappe.db.sql(
+				f"""UPDATE `tabPool Customer` pc SET pc.previous_owner = COALESCE(pc.owned_by, pc.previous_owner),
+				pc.exclusive_manager = IF(pc.exclusive_manager = pc.owned_by, {owner_sql}, pc.exclusive_manager),
+				pc.status = {OWNED_STATUS_SQL}, pc.owned_by = {owner_sql},
+				pc.owner_name = {owner_name_sql or "%(_user_name)s"}, pc.claimed_at = %(_now)s,
+				pc.reminder_sent_at = NULL, pc.modified = %(_now)s, pc.modified_by = %(_by)s
+				WHERE {where_sql}""",
+				values,
+			)
 		collaborators = "c.user = pc.owned_by"
 	else:
 		if mirror_parties:
@@ -448,6 +458,32 @@ def write_owners(
 	if not known or known.access_to_revoke:  # shares and others' assignments end with ownership
 		mirror.revoke_access_select(where_sql, values)
 	events.owners_changed(where_sql, values)  # capabilities above (sharing) follow the new owners
+
+
+def _write_claimed(where_sql: str, values: dict, known: frappe._dict) -> None:
+	"""`write_owners`' UPDATE for one customer claimed from the pool at READ COMMITTED (`known`:
+	`locking.claim_state`): its row with its recycle due date, and its parties' owner fields with the
+	party's `_assign` (`mirror.claimed_parties_sql`), in one multi-table UPDATE. MariaDB promises no
+	order to a multi-table UPDATE's assignments, so each is a value or reads only columns nobody
+	assigns: the new status was read with the state (owned, or converted for a Customer), and the
+	generic UPDATE's previous owner and exclusive manager are left as they are, which is what it
+	does to a customer without an owner (one in the pool)."""
+	join, parties = mirror.claimed_parties_sql(assign=_assign_written(known))
+	frappe.db.sql(
+		f"""UPDATE `tabPool Customer` pc {join}
+		SET pc.status = %(_status)s, pc.owned_by = %(_user)s, pc.owner_name = %(_user_name)s,
+			pc.claimed_at = %(_now)s, pc.recycle_due_at = %(_due)s, pc.reminder_sent_at = NULL,
+			pc.modified = %(_now)s, pc.modified_by = %(_by)s, {parties}
+		WHERE {where_sql}""",
+		dict(values, _status=known.status, _assign=json.dumps([values["_user"]])),
+	)
+
+
+def _assign_written(known: frappe._dict) -> bool:
+	"""Does the claim's own UPDATE write the party's `_assign` (the owner alone)? When the owner is
+	to be assigned and no other assignment is open: with access to revoke, `_assign` is recomputed
+	after the revoke, and the owner's assignment comes after that (`mirror.assign_owner`)."""
+	return not known.assigned and not known.access_to_revoke
 
 
 # --- ERPNext's own owner fields --------------------------------------------------------------------

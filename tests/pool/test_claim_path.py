@@ -707,12 +707,14 @@ CLAIMED_ROW = (
 
 def test_a_claim_at_read_committed_writes_the_row_the_locking_path_writes(shared_pool):
 	"""The claim at READ COMMITTED reads its due date with its state under its locks and writes it
-	with its row; the locking path recomputes it afterwards (`followup.recompute_due`). With a grade
+	with its row and its party's owner field and `_assign`, in one UPDATE; the locking path writes
+	them one by one and recomputes the due date afterwards (`followup.recompute_due`). With a grade
 	rule, a last follow-up and a last deal, both give the same row, due date included (as an offset
-	from the claim), and the API's answer is the row as written."""
+	from the claim), the same assignment of the party, and the API's answer is the row as written."""
 	from datetime import timedelta
 
 	(a,), pcs = shared_pool(users=1, customers=3, no_followup_days=30, no_deal_days=90)
+	before = frappe.utils.now_datetime()
 	pool = frappe.db.get_value("Pool Customer", pcs[0], "pool")
 	rules = frappe.get_doc("Customer Pool", pool)
 	rules.append("grade_rules", {"grade": "A", "no_followup_days": 12, "no_deal_days": 40})
@@ -744,6 +746,13 @@ def test_a_claim_at_read_committed_writes_the_row_the_locking_path_writes(shared
 		for pc in pcs
 	}
 	locking_row, read_committed_row = rows[pcs[0]], rows[pcs[1]]
+	# the assignment (owner field, `_assign`, ToDo, comment…), pinned to Frappe's on the locking path
+	# (test_the_claims_assignment_looks_as_frappes_assign_to_add_made_it), written in the row's UPDATE
+	assert assignment_seen(pcs[1], before) == assignment_seen(pcs[0], before)
+	for pc in pcs:
+		lead = frappe.db.get_value("Pool Customer", pc, "lead")
+		stamp = frappe.db.get_value("Lead", lead, ["modified", "modified_by"], as_dict=True)
+		assert stamp.modified >= before and stamp.modified_by == a
 	assert {f: locking_row[f] for f in CLAIMED_ROW} == {f: read_committed_row[f] for f in CLAIMED_ROW}
 	assert read_committed_row.owned_by == a and read_committed_row.reminder_sent_at is None
 	due = {pc: rows[pc].recycle_due_at - rows[pc].claimed_at for pc in pcs}
