@@ -203,11 +203,11 @@ def check_claim_rules(
 			_("Pool {0} requires an allocation request approved by a manager").format(settings.pool_name),
 			PoolRuleError,
 		)
-	counts = None if locking else claim_state(pc, settings, user)
-	check_cooldown(pc, settings, user, counts=counts)
-	check_daily_cap(settings, user, locking=locking, counts=counts)
-	check_cap(pc, settings, user, locking=locking, counts=counts)
-	return counts
+	state = None if locking else claim_state(pc, settings, user)
+	check_cooldown(pc, settings, user, counts=state)
+	check_daily_cap(settings, user, locking=locking, counts=state)
+	check_cap(pc, settings, user, locking=locking, counts=state)
+	return state
 
 
 def assign(

@@ -542,6 +542,19 @@ def listed_as_collaborator(pc: str, user: str, idx: int) -> None:
 	)
 
 
+def open_todo(user: str, lead: str):
+	"""An open assignment of `lead` to `user` (Frappe's ToDo, as the sidebar's "Assign to" makes)."""
+	return frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": user,
+			"description": "x",
+			"reference_type": "Lead",
+			"reference_name": lead,
+		}
+	).insert(ignore_permissions=True)
+
+
 def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(make_user):
 	"""What a claim at READ COMMITTED reads in one statement equals the three counts of the locking
 	path (customers owned, claims today, when the user last lost this customer) and says whether its
@@ -570,15 +583,7 @@ def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(m
 	lead = frappe.db.get_value("Pool Customer", untouched, "lead")
 	listed_as_collaborator(untouched, user, 1)
 	assert state_of(untouched) == (1, 0, 0)
-	todo = frappe.get_doc(  # someone else's open assignment on the party
-		{
-			"doctype": "ToDo",
-			"allocated_to": other,
-			"description": "x",
-			"reference_type": "Lead",
-			"reference_name": lead,
-		}
-	).insert(ignore_permissions=True)
+	todo = open_todo(other, lead)  # someone else's open assignment on the party
 	assert state_of(untouched) == (1, 1, 0)
 	todo.db_set("status", "Cancelled")
 	assert state_of(untouched) == (1, 0, 0)
@@ -589,15 +594,7 @@ def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(m
 		{"name": frappe.generate_hash(length=10), "lead": lead, "user": other},
 	)
 	assert state_of(untouched) == (1, 1, 0)
-	frappe.get_doc(  # the claimant's own: not access to revoke, an assignment to keep
-		{
-			"doctype": "ToDo",
-			"allocated_to": user,
-			"description": "x",
-			"reference_type": "Lead",
-			"reference_name": lead,
-		}
-	).insert(ignore_permissions=True)
+	open_todo(user, lead)  # the claimant's own: not access to revoke, an assignment to keep
 	assert state_of(untouched) == (1, 1, 1)
 
 
@@ -611,15 +608,7 @@ def test_a_claim_in_its_own_transaction_drops_the_claimants_collaborator_row_and
 	lead = frappe.db.get_value("Pool Customer", pc, "lead")
 	listed_as_collaborator(pc, a, 1)
 	listed_as_collaborator(pc, b, 2)
-	frappe.get_doc(
-		{
-			"doctype": "ToDo",
-			"allocated_to": a,
-			"description": "x",
-			"reference_type": "Lead",
-			"reference_name": lead,
-		}
-	).insert(ignore_permissions=True)
+	open_todo(a, lead)
 	real_commit()
 	assert at_once([(a, lambda: ownership.claim(pc, own_transaction=True))]) == ["ok"]
 	frappe.db.rollback()
