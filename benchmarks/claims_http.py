@@ -26,7 +26,10 @@ with the helpers of benchmarks/claims.py. Then, for each claim path (the site co
       from then on the attempts are refusals ("already claimed"), what most attempts are once a
       pool is taken;
    the throughput of the last step under 300 ms of each, and the ratios of b) and c) to a). The
-   no-op's capacity with all users back to back (closed loop) is printed too.
+   three searches take their steps in turn (a step of a), of b), of c), then the next of each), so
+   that a ratio compares figures of the same minutes on a machine whose speed moves
+   (`--no-interleave`: one search after the other). The no-op's capacity with all users back to
+   back (closed loop) is printed too.
 
 `--phases` picks among open, burst and saturation (all by default; one alone is handy under a
 profiler).

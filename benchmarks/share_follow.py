@@ -4,9 +4,10 @@
         [--shares 20000] [--assign 1000]
 
 `crm_pool.sharing.shares.follow` runs at the end of every `write_owners` (claim, assignment, release,
-recycling, transfer) and of every Lead → Customer conversion, over all open shares. This makes a pool
-with `--shares` in-pool customers, one open share each (inserted set-based), then times `follow()`
-with nothing to change, a claim with and without it, and a manager's assignment of `--assign`
+recycling, transfer) and of every Lead → Customer conversion, over the open shares of the customers
+that changed (with no scope: all open shares). This makes a pool with `--shares` in-pool customers,
+one open share each (inserted set-based), then times `follow()` over all of them with nothing to
+change, a claim with and without it, and a manager's assignment of `--assign`
 customers at once. Everything happens in one transaction, rolled back at the end: nothing is left.
 """
 
@@ -76,7 +77,7 @@ def run(count: int, assign: int) -> None:
 	for i, with_follow in enumerate((True, True, False, False)):
 		original = shares.follow
 		if not with_follow:
-			shares.follow = lambda: None
+			shares.follow = lambda *scope: None
 		t = time.perf_counter()
 		ownership.claim(pcs[i], seller)
 		elapsed = 1000 * (time.perf_counter() - t)
