@@ -625,6 +625,48 @@ def test_a_claim_in_its_own_transaction_drops_the_claimants_collaborator_row_and
 	assert frappe.db.get_value("Lead", lead, ["lead_owner", "_assign"]) == (a, f'["{a}"]')
 
 
+def test_one_pools_membership_is_what_the_list_of_the_users_pools_says(make_user):
+	"""A claim asks whether its pool is the caller's of that pool alone (`member_of_sql`, in its first
+	read and with the pool's lock); the pool list (`user_pools`, what the pool board and allocation
+	read) asks it of every pool. Both say the same: a member by name, by department, nobody's
+	member, a pool without members (open to every sales user), a disabled pool."""
+	from crm_pool.core.settings import member_of_sql
+
+	member, by_department, outsider = (make_user("Sales User") for _ in range(3))
+	department = frappe.get_doc(
+		{"doctype": "Department", "department_name": f"销售部-{frappe.generate_hash(length=6)}"}
+	).insert(ignore_permissions=True)
+	frappe.get_doc(
+		{
+			"doctype": "Employee",
+			"first_name": "部门成员",
+			"gender": "Female",
+			"date_of_birth": "1990-01-01",
+			"date_of_joining": "2020-01-01",
+			"user_id": by_department,
+			"department": department.name,
+		}
+	).insert(ignore_permissions=True)
+	listed = make_pool([member, {"department": department.name}])
+	open_to_all = make_pool([])
+	disabled = make_pool([member, outsider])
+	customer_of = {pool: make_pool_customer(pool) for pool in (listed, open_to_all, disabled)}
+	frappe.db.set_value("Customer Pool", disabled, "enabled", 0)
+	expected = {
+		(member, listed): True,
+		(by_department, listed): True,
+		(outsider, listed): False,
+		(outsider, open_to_all): True,
+		(member, disabled): False,
+		(outsider, disabled): False,
+	}
+	for (user, pool), is_member in expected.items():
+		one = frappe.db.sql(f"SELECT {member_of_sql('%(pool)s')}", {"pool": pool, "user": user})[0][0]
+		assert (bool(one), pool in user_pools(user)) == (is_member, is_member), (user, pool)
+		assert bool(pool_settings(pool, member=user).is_member) is is_member
+		assert bool(locking.read_pool_customer(customer_of[pool], member=user).is_member) is is_member
+
+
 def test_membership_is_read_with_the_pools_rules(make_user):
 	"""What a claim at READ COMMITTED reads with the pool's lock and rules (`pool_settings(member=…)`)
 	says whether the pool is the user's as `user_pools` does: by name, by department, not after the
