@@ -488,11 +488,23 @@ def test_the_recycle_job_waits_for_a_claim_under_way_and_claims_wait_for_it(shar
 	assert owners == {claimed: a, due: None}
 
 
+def logged_in(web_server: str, user: str, password: str):
+	"""A urllib opener holding `user`'s session on the test web server (as a browser would)."""
+	import http.cookiejar
+	import urllib.parse
+	import urllib.request
+
+	opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+	login = urllib.parse.urlencode({"usr": user, "pwd": password}).encode()
+	with opener.open(web_server + "/api/method/login", data=login, timeout=30) as response:
+		assert response.status == 200
+	return opener
+
+
 def test_over_http_a_claim_does_not_wait_for_another_users_claim_under_way(web_server):
 	"""Through the web server, as a user's browser claims: the request's claim gets its own
 	transaction (nothing was written before it), so it does not wait for a's open claim. The test
 	holds a's transaction open for 8 s: b's request answers well before."""
-	import http.cookiejar
 	import urllib.parse
 	import urllib.request
 
@@ -502,10 +514,7 @@ def test_over_http_a_claim_does_not_wait_for_another_users_claim_under_way(web_s
 	pcs = [make_pool_customer(pool) for _ in range(2)]
 	real_commit()
 	try:
-		opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-		login = urllib.parse.urlencode({"usr": b, "pwd": password}).encode()
-		with opener.open(web_server + "/api/method/login", data=login, timeout=30) as response:
-			assert response.status == 200
+		opener = logged_in(web_server, b, password)
 		held = Held(a, pcs[0]).start()
 		timer = threading.Timer(8, held.release.set)
 		timer.start()
@@ -625,14 +634,8 @@ def test_a_claim_in_its_own_transaction_drops_the_claimants_collaborator_row_and
 	assert frappe.db.get_value("Lead", lead, ["lead_owner", "_assign"]) == (a, f'["{a}"]')
 
 
-def test_one_pools_membership_is_what_the_list_of_the_users_pools_says(make_user):
-	"""A claim asks whether its pool is the caller's of that pool alone (`member_of_sql`, in its first
-	read and with the pool's lock); the pool list (`user_pools`, what the pool board and allocation
-	read) asks it of every pool. Both say the same: a member by name, by department, nobody's
-	member, a pool without members (open to every sales user), a disabled pool."""
-	from crm_pool.core.settings import member_of_sql
-
-	member, by_department, outsider = (make_user("Sales User") for _ in range(3))
+def department_of(user: str) -> str:
+	"""A new department with `user` in it (their Employee record); returns the department."""
 	department = frappe.get_doc(
 		{"doctype": "Department", "department_name": f"销售部-{frappe.generate_hash(length=6)}"}
 	).insert(ignore_permissions=True)
@@ -643,11 +646,23 @@ def test_one_pools_membership_is_what_the_list_of_the_users_pools_says(make_user
 			"gender": "Female",
 			"date_of_birth": "1990-01-01",
 			"date_of_joining": "2020-01-01",
-			"user_id": by_department,
+			"user_id": user,
 			"department": department.name,
 		}
 	).insert(ignore_permissions=True)
-	listed = make_pool([member, {"department": department.name}])
+	return department.name
+
+
+def test_one_pools_membership_is_what_the_list_of_the_users_pools_says(make_user):
+	"""A claim asks whether its pool is the caller's of that pool alone (`member_of_sql`, in its first
+	read and with the pool's lock); the pool list (`user_pools`, what the pool board and allocation
+	read) asks it of every pool. Both say the same: a member by name, by department, nobody's
+	member, a pool without members (open to every sales user), a disabled pool."""
+	from crm_pool.core.settings import member_of_sql
+
+	member, by_department, outsider = (make_user("Sales User") for _ in range(3))
+	department = department_of(by_department)
+	listed = make_pool([member, {"department": department}])
 	open_to_all = make_pool([])
 	disabled = make_pool([member, outsider])
 	customer_of = {pool: make_pool_customer(pool) for pool in (listed, open_to_all, disabled)}
@@ -674,21 +689,8 @@ def test_membership_is_read_with_the_pools_rules(make_user):
 	user who was a member when the claim's argument was read and no longer is when the claim runs
 	is refused."""
 	member, by_department, leaving = (make_user("Sales User") for _ in range(3))
-	department = frappe.get_doc(
-		{"doctype": "Department", "department_name": f"销售部-{frappe.generate_hash(length=6)}"}
-	).insert(ignore_permissions=True)
-	frappe.get_doc(
-		{
-			"doctype": "Employee",
-			"first_name": "部门成员",
-			"gender": "Female",
-			"date_of_birth": "1990-01-01",
-			"date_of_joining": "2020-01-01",
-			"user_id": by_department,
-			"department": department.name,
-		}
-	).insert(ignore_permissions=True)
-	pool = make_pool([member, leaving, {"department": department.name}])
+	department = department_of(by_department)
+	pool = make_pool([member, leaving, {"department": department}])
 	first, second, third = (make_pool_customer(pool) for _ in range(3))
 	for user, name in ((member, first), (by_department, second)):
 		frappe.set_user(user)
@@ -806,7 +808,6 @@ def test_over_http_a_refused_claim_answers_as_frappe_does_and_writes_nothing(web
 	it would: HTTP 417, `exc_type`, the translated message with its title; what the claim wrote
 	before the rule refused it (its count on the claimant's counter) is rolled back. Called from
 	Python, the API's claim still raises."""
-	import http.cookiejar
 	import json
 	import urllib.error
 	import urllib.parse
@@ -821,10 +822,7 @@ def test_over_http_a_refused_claim_answers_as_frappe_does_and_writes_nothing(web
 	frappe.set_user("Administrator")
 	real_commit()
 	try:
-		opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-		login = urllib.parse.urlencode({"usr": b, "pwd": password}).encode()
-		with opener.open(web_server + "/api/method/login", data=login, timeout=30) as response:
-			assert response.status == 200
+		opener = logged_in(web_server, b, password)
 
 		def claim(pc: str) -> tuple[int, dict]:
 			data = urllib.parse.urlencode({"pool_customer": pc}).encode()
