@@ -98,10 +98,10 @@ def _answers_the_request(fn) -> bool:
 def _refused(refusal: PoolRuleError) -> None:
 	"""The answer to a request a rule refused (a claim someone else won, a cap reached…), as Frappe
 	gives it for the exception (REST API v1, error tracebacks off): what the request wrote (if it
-	wrote anything) rolled back, HTTP 417, `exc_type`, and the refusal's message with its title in `_server_messages`
-	(`frappe.throw` put it there). Without Frappe's exception path, which formats a traceback
-	nobody reads (a twentieth of a refused claim). With tracebacks on (System Settings), the
-	exception goes its way, traceback included."""
+	wrote anything) rolled back, HTTP 417, `exc_type`, and the refusal's message with its title in
+	`_server_messages` (`frappe.throw` put it there). Without Frappe's exception path, which formats
+	a traceback nobody reads (a twentieth of a refused claim). With tracebacks on (System
+	Settings), the exception goes its way, traceback included."""
 	if frappe.get_system_settings("allow_error_traceback"):
 		raise refusal
 	if frappe.db.transaction_writes:  # else nothing to undo, and the request's commit ends it

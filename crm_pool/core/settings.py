@@ -62,26 +62,14 @@ def mask_settings(pool: str | None) -> dict:
 def user_pools(user: str | None = None, *, only: str | None = None) -> list[str]:
 	"""Enabled pools the user may claim from: pools listing the user (or the user's department) as a
 	member, and pools with no members at all (open to every sales user). With `only`: that pool if
-	so, else none (one pool's row read instead of every pool's). One statement in plain SQL; a claim
-	asks the same question inside its own reads (`USER_POOLS_SQL` as a subquery)."""
+	so, else none (one pool's rows read instead of every pool's). One statement in plain SQL; a claim
+	asks the same question inside its own reads (`member_of_sql`, the one form of the rule)."""
 	values = {"user": user or frappe.session.user, "only": only}
 	if only is not None:
 		return [only] if frappe.db.sql(f"SELECT {member_of_sql('%(only)s')}", values)[0][0] else []
-	return frappe.db.sql_list(USER_POOLS_SQL, values)
-
-
-# `user_pools` as SQL, the user a parameter %(user)s.
-USER_POOLS_SQL = """SELECT pool.name FROM `tabCustomer Pool` pool
-WHERE pool.enabled = 1 AND (
-	pool.name IN (
-		SELECT m.parent FROM `tabCustomer Pool Member` m
-		WHERE m.parenttype = 'Customer Pool' AND (m.user = %(user)s OR m.department IN (
-			SELECT e.department FROM `tabEmployee` e
-			WHERE e.user_id = %(user)s AND e.department IS NOT NULL AND e.department != ''
-		))
+	return frappe.db.sql_list(
+		f"SELECT pool.name FROM `tabCustomer Pool` pool WHERE {member_of_sql('pool.name')}", values
 	)
-	OR pool.name NOT IN (SELECT m.parent FROM `tabCustomer Pool Member` m WHERE m.parenttype = 'Customer Pool')
-)"""
 
 
 def member_of_sql(pool_sql: str) -> str:

@@ -143,20 +143,18 @@ def _read_committed_allowed() -> bool:
 	return _READ_COMMITTED_ALLOWED[site]
 
 
-def lock_pool_customer(name: str, *, shared_pool: bool = False, pool: str | None = None) -> frappe._dict:
-	"""Lock the pool customer's pool (exclusively; `shared_pool`: shared, for a claim at READ
-	COMMITTED), then its row, until the transaction ends; returns the row. `pool`: its pool as read
-	before (if it moved since, the change is refused and can be tried again)."""
+def lock_pool_customer(name: str, *, pool: str | None = None) -> frappe._dict:
+	"""Lock the pool customer's pool (exclusively), then its row, until the transaction ends; returns
+	the row. `pool`: its pool as read before (if it moved since, the change is refused and can be
+	tried again). (A claim at READ COMMITTED takes its pool's row shared with its rules:
+	`settings.pool_settings(lock_shared=True)`, then `lock_row`.)"""
 	if pool is None:
 		table = frappe.qb.DocType("Pool Customer")
 		found = frappe.qb.from_(table).select(table.pool).where(table.name == name).run()
 		if not found:
 			frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
 		pool = found[0][0]
-	if shared_pool:
-		frappe.db.sql("SELECT name FROM `tabCustomer Pool` WHERE name = %s LOCK IN SHARE MODE", pool)
-	else:
-		lock_pools([pool])
+	lock_pools([pool])
 	return lock_row(name, pool)
 
 

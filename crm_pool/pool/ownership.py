@@ -339,9 +339,7 @@ def set_owner(
 	else:
 		mirror.mirror_owner(pc, previous)
 	if known:  # its new state, as written: the due date was read with the state
-		pc.update(
-			status=owned_status(pc.party_type), claimed_at=known.claimed_at, recycle_due_at=known.due_at
-		)
+		pc.update(status=known.status, claimed_at=known.claimed_at, recycle_due_at=known.due_at)
 	elif user:
 		followup.recompute_due([pc.name])
 
