@@ -188,6 +188,9 @@ scheduler_events = {
 # --- events of the pool for the capabilities above it (crm_pool.core.events) -----------------------
 # Owners of pool customers changed (write_owners) or a Lead became a Customer (convert_to_customer).
 crm_pool_owners_changed = ["crm_pool.sharing.shares.follow"]  # sharing: shares follow their customer
+# What a claim reads under its customer's lock for them (alias: function returning SQL over `pc`),
+# given back to them as `known` on crm_pool_owners_changed.
+crm_pool_claim_reads = {"open_shares": "crm_pool.sharing.shares.open_shares_sql"}  # anything to follow?
 
 # --- access (SPEC §7): who reads which customer, through every path -------------------------------
 # Record-level rules of the pool's doctypes and the parties (crm_pool.access.permissions), and of the

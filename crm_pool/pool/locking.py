@@ -12,18 +12,23 @@ The lock order. Every change of ownership takes, in this order and never the oth
    cannot change under it through any other path. Several pools: in name order.
 2. its pool customers' rows (`tabPool Customer`, `FOR UPDATE`): one, or several in name order
    (within one pool) or by (pool, name) across pools (`lock_pools_in_order`, `lock_pool_customers`).
-3. the claimant's Pool Claim Counter row (one per user and pool, `lock_claimant`): claims only, after
-   the customer's row; a user's claims in a pool wait for each other, not for other users' claims.
+3. the claimant's Pool Claim Counter row (one per user and pool, `lock_claimant`): claims only; a
+   user's claims in a pool wait for each other, not for other users' claims. A claim holding its
+   pool's row exclusively takes it after the customer's row; a claim at READ COMMITTED (the pool's
+   row shared) takes it *before* the customer's row, which it locks with the read of its rules'
+   counts (`lock_claimed`: one statement). The two orders never meet: a pool's counter rows are
+   taken only under that pool's row, and its exclusive holder runs alone, while the claims holding it
+   shared all take counter, then customer.
 
 The rows a change writes after that (Pool Log, its tally, ToDo, the parties) are its own. No change
-of ownership locks a pool row after a customer row, or a customer row after a counter row, so no
-cycle appears among them. (A follow-up is not a change of ownership: it locks its customer's row,
+of ownership locks a pool row after a customer or counter row, so no cycle appears among them.
+(A follow-up is not a change of ownership: it locks its customer's row,
 then reads the pool's row shared for the new due date. Claims hold that row shared too and do not
 wait for it; a change holding the pool row exclusively that wants the same customer can meet it in
 a deadlock, which InnoDB breaks by refusing one of the two.)
 
 The counts behind the caps (owned customers, claims today) must see every committed change. A
-claim in a transaction of its own runs at READ COMMITTED: under its customer's and its counter's
+claim in a transaction of its own runs at READ COMMITTED: under its counter's and its customer's
 locks, each plain read sees the latest commits, and no statement takes gap locks (which, at
 REPEATABLE READ, made claims by different users wait for or deadlock with each other on the
 indexes of the counts, the log and the ToDos). Every other change counts with locking reads
@@ -40,7 +45,7 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, getdate, now_datetime
 
-from crm_pool.core import mirror
+from crm_pool.core import events, mirror
 from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.roles import full_name_sql, pool_admin_sql, remember_full_name
 from crm_pool.core.settings import member_of_sql, pool_settings
@@ -83,7 +88,8 @@ def check_user(user: str) -> None:
 def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict | None:
 	"""The pool customer's columns of a change of ownership, read without locks (None: no such row);
 	with `member` (a user), also whether its pool is one of theirs (`user_pools`) as `is_member` and
-	whether they are listed as its admin (`roles.is_pool_admin`) as `is_pool_admin`, in the same
+	whether they are listed as its admin (`roles.is_pool_admin`) as `is_pool_admin`, and whether
+	they have a claim counter there (`has_counter`: `begin_claim_transaction`), in the same
 	statement, which also reads their full name into `roles.full_name`'s memo (a claim names its
 	claimant in the log, the customer's row and the assignment). Plain SQL: the first read of every
 	claim (`frappe.db.get_value` parses each field name with sqlparse, ~2 ms; frappe.qb builds the
@@ -91,7 +97,8 @@ def read_pool_customer(name: str, *, member: str | None = None) -> frappe._dict 
 	membership = (
 		f", {member_of_sql('`tabPool Customer`.pool')} AS is_member,"
 		f" {pool_admin_sql('`tabPool Customer`.pool')} AS is_pool_admin,"
-		f" {full_name_sql('%(user)s')} AS member_name"
+		f" {full_name_sql('%(user)s')} AS member_name,"
+		f" {has_counter_sql('`tabPool Customer`.pool')} AS has_counter"
 		if member
 		else ""
 	)
@@ -117,15 +124,22 @@ def serialized_claims() -> bool:
 	return frappe.conf.get(CLAIM_PATH_KEY) == SERIALIZED
 
 
-def begin_claim_transaction() -> bool:
+def begin_claim_transaction(counter: tuple[str, str] | None = None) -> bool:
 	"""Before a claim that is its request's only change: end the transaction (it has written
 	nothing) and begin one at READ COMMITTED for the claim. Returns whether it did; it does not on
 	the serialized path, after a write (nothing is committed early), nor where the binary log is
 	written by statement (which refuses writes at READ COMMITTED). The request's commit or rollback
-	ends that transaction; the next one is at the session's level again."""
+	ends that transaction; the next one is at the session's level again.
+
+	`counter` (pool, user): the claimant has no counter row in that pool yet (`read_pool_customer`'s
+	`has_counter`), so it is made in the transaction that ends here (`add_counter`): the claim's
+	upsert then always finds its row. (Several claims of one user inserting the same new key, one of
+	them refused and rolled back, leave the others deadlocked on the gap before it.)"""
 	if serialized_claims() or frappe.db.transaction_writes or not _read_committed_allowed():
 		return False
-	frappe.db.sql("COMMIT")  # reads only so far (transaction_writes is 0)
+	if counter:
+		add_counter(*counter)
+	frappe.db.sql("COMMIT")  # reads only so far (transaction_writes is 0), or the new counter row
 	# the next transaction only: the claim's first statement begins it (AUTOCOMMIT is off)
 	frappe.db.sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 	return True
@@ -147,7 +161,7 @@ def lock_pool_customer(name: str, *, pool: str | None = None) -> frappe._dict:
 	"""Lock the pool customer's pool (exclusively), then its row, until the transaction ends; returns
 	the row. `pool`: its pool as read before (if it moved since, the change is refused and can be
 	tried again). (A claim at READ COMMITTED takes its pool's row shared with its rules:
-	`settings.pool_settings(lock_shared=True)`, then `lock_row`.)"""
+	`settings.pool_settings(lock_shared=True)`, its counter, then `lock_claimed`.)"""
 	if pool is None:
 		table = frappe.qb.DocType("Pool Customer")
 		found = frappe.qb.from_(table).select(table.pool).where(table.name == name).run()
@@ -178,59 +192,81 @@ def add_indexes() -> None:
 	frappe.db.add_index("Pool Customer", ["status", "pool_entered_at"], "status_pool_entered")
 
 
-def owned_count(pool: str, user: str, converted_not_counted: bool, *, locking: bool = True) -> int:
-	"""Customers of the pool the user owns now. A locking read (sees every committed claim), or with
-	`locking` False a plain one: at READ COMMITTED it sees them too, without locking the index."""
+def owned_count(pool: str, user: str, converted_not_counted: bool) -> int:
+	"""Customers of the pool the user owns now, a locking read (sees every committed claim; a claim
+	at READ COMMITTED counts with a plain read instead: `claim_state`)."""
 	statuses = [OWNED, LOCKED] if converted_not_counted else list(HAS_OWNER)
 	return frappe.db.sql(
-		f"""SELECT COUNT(*) FROM `tabPool Customer`
-		WHERE pool = %s AND owned_by = %s AND status IN %s {"LOCK IN SHARE MODE" if locking else ""}""",
+		"""SELECT COUNT(*) FROM `tabPool Customer`
+		WHERE pool = %s AND owned_by = %s AND status IN %s LOCK IN SHARE MODE""",
 		(pool, user, tuple(statuses)),
 	)[0][0]
 
 
-def claims_today(pool: str, user: str, *, locking: bool = True) -> int:
-	"""Claims the user made in the pool since midnight (site time), from the Pool Log (a locking
-	read, or a plain one at READ COMMITTED: see `owned_count`)."""
+def claims_today(pool: str, user: str) -> int:
+	"""Claims the user made in the pool since midnight (site time), from the Pool Log, a locking read
+	(see `owned_count`)."""
 	return frappe.db.sql(
-		f"""SELECT COUNT(*) FROM `tabPool Log`
-		WHERE to_user = %s AND pool = %s AND action = %s AND at >= %s {"LOCK IN SHARE MODE" if locking else ""}""",
+		"""SELECT COUNT(*) FROM `tabPool Log`
+		WHERE to_user = %s AND pool = %s AND action = %s AND at >= %s LOCK IN SHARE MODE""",
 		(user, pool, CLAIM, getdate()),
 	)[0][0]
 
 
 def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -> frappe._dict:
-	"""What a claim at READ COMMITTED reads under its customer's and counter's locks, in one plain
-	read: the counts behind its rules, `owned` (as `owned_count`), `today` (as `claims_today`) and
-	`lost_at` (as `lost_within` the pool's cooldown; None when it has none); what its writes would
-	find to undo, so that they are left out when there is nothing: `collaborates` (the claimant is
-	listed as a collaborator, a row the new owner no longer needs), `access_to_revoke` (shares or
-	others' open assignments on its parties: `mirror.revoke_access_select`) and `assigned` (the
-	claimant has the party assigned already: `mirror.assign_owner`); and `due_at`, its recycle due
-	date once claimed at `now` (`followup.owned_due_sql`: the pool's rules, its grade and last
-	follow-up and deal, all held still by the locks), which the claim writes with its row, with
-	`status`, its status once claimed (owned, or converted for a Customer), and `claimed_at` (`now`)."""
+	"""What a claim at READ COMMITTED reads of its customer under its pool's and counter's locks
+	(`lock_claimed`, which reads it with the customer's lock), read here without locks: the counts
+	behind its rules, `owned` (as `owned_count`), `today` (as `claims_today`) and `lost_at` (as
+	`lost_within` the pool's cooldown; None when it has none); what its writes would find to undo,
+	so that they are left out when there is nothing: `collaborates` (the claimant is listed as a
+	collaborator, a row the new owner no longer needs), `access_to_revoke` (shares or others' open
+	assignments on its parties: `mirror.revoke_access_select`) and `assigned` (the claimant has the
+	party assigned already: `mirror.assign_owner`); `due_at`, its recycle due date once claimed at
+	`now` (`followup.owned_due_sql`: the pool's rules, its grade and last follow-up and deal, all held
+	still by the locks), which the claim writes with its row; `status`, its status once claimed
+	(owned, or converted for a Customer); `claimed_at` (`now`); and the columns the capabilities above
+	add (`events.claim_reads`: sharing's `open_shares`), given back to them with the change
+	(`events.owners_changed(known=…)`)."""
+	return _read_claimed(pc.name, pc.pool, settings, user, now, lock=False)[1]
+
+
+def lock_claimed(
+	name: str, pool: str, settings: frappe._dict, user: str
+) -> tuple[frappe._dict, frappe._dict]:
+	"""A claim at READ COMMITTED holding its pool's row shared (`settings.pool_settings`) and its
+	counter row (`lock_claimant`): lock the customer's row and read its `claim_state` in the same
+	statement; returns the row (as `lock_row`) and the state. Only the customer's row is locked: the
+	state's reads are subqueries, which a locking read does not lock, each seeing the latest commits
+	(READ COMMITTED) once the row's lock is granted."""
+	return _read_claimed(name, pool, settings, user, None, lock=True)
+
+
+def _read_claimed(
+	name: str, pool: str, settings: frappe._dict, user: str, now, *, lock: bool
+) -> tuple[frappe._dict, frappe._dict]:
 	now = now or now_datetime()
 	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
-	state = frappe.db.sql(
-		f"""SELECT
+	columns = ", ".join(f"pc.`{field}`" for field in PC_FIELDS)
+	rows = frappe.db.sql(
+		f"""SELECT {columns},
 			(SELECT COUNT(*) FROM `tabPool Customer`
 				WHERE pool = %(pool)s AND owned_by = %(user)s AND status IN %(statuses)s) AS owned,
 			(SELECT COUNT(*) FROM `tabPool Log`
 				WHERE to_user = %(user)s AND pool = %(pool)s AND action = %(claim)s AND at >= %(today)s) AS today,
 			(SELECT MAX(at) FROM `tabPool Log`
-				WHERE pool_customer = %(pc)s AND from_user = %(user)s AND action IN %(lost)s
+				WHERE pool_customer = pc.name AND from_user = %(user)s AND action IN %(lost)s
 				AND at >= %(since)s) AS lost_at,
 			EXISTS (SELECT 1 FROM `tabPool Customer Collaborator` c WHERE c.parenttype = 'Pool Customer'
 				AND c.parent = pc.name AND c.user = %(user)s) AS collaborates,
 			{mirror.access_to_revoke_sql("%(user)s")} AS access_to_revoke,
 			{mirror.assigned_sql("%(user)s")} AS assigned,
-			CAST({owned_due_sql("%(now)s")} AS DATETIME(6)) AS due_at,
-			{OWNED_STATUS_SQL} AS status
-		FROM `tabPool Customer` pc {RULE_JOINS_SQL} WHERE pc.name = %(pc)s""",
+			(SELECT CAST({owned_due_sql("%(now)s")} AS DATETIME(6))
+				FROM `tabPool Customer` pc {RULE_JOINS_SQL} WHERE pc.name = %(pc)s) AS due_at,
+			{OWNED_STATUS_SQL} AS claimed_status{events.claim_reads()}
+		FROM `tabPool Customer` pc WHERE pc.name = %(pc)s{" FOR UPDATE" if lock else ""}""",
 		{
-			"pool": pc.pool,
-			"pc": pc.name,
+			"pool": pool,
+			"pc": name,
 			"user": user,
 			"statuses": statuses,
 			"claim": CLAIM,
@@ -240,9 +276,16 @@ def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -
 			"now": now,
 		},
 		as_dict=True,
-	)[0]
+	)
+	if not rows:
+		frappe.throw(_("Pool customer {0} does not exist").format(name), frappe.DoesNotExistError)
+	state = rows[0]
+	row = frappe._dict((field, state.pop(field)) for field in PC_FIELDS)
+	if row.pool != pool:
+		frappe.throw(_("{0} was just moved to another pool; please try again").format(name), PoolRuleError)
+	state.status = state.pop("claimed_status")
 	state.claimed_at = now
-	return state
+	return row, state
 
 
 # A counter row's name is its key (pool, user), so taking it is an upsert (`lock_claimant`).
@@ -250,12 +293,12 @@ _COUNTER_KEY_SQL = "MD5(CONCAT_WS('|', %(pool)s, %(user)s))"
 
 
 def lock_claimant(pool: str, user: str) -> None:
-	"""Lock the user's Pool Claim Counter row of the pool (creating it) and count this claim on it,
-	after the customer's row: the user's other claims in this pool wait until this transaction ends;
-	nobody else's do. One upsert on the primary key: the existing row is locked exclusively, a new
-	one is inserted (two first claims of one user insert the same key: the second waits for the
-	first). The count is the claim's own write: a claim refused afterwards rolls it back with the
-	rest of its transaction (or savepoint)."""
+	"""Lock the user's Pool Claim Counter row of the pool (creating it) and count this claim on it:
+	the user's other claims in this pool wait until this transaction ends; nobody else's do. One
+	upsert on the primary key: the existing row is locked exclusively, a new one is inserted (a claim
+	at READ COMMITTED has its row made first: `begin_claim_transaction`). The count is the claim's
+	own write: a claim refused afterwards rolls it back with the rest of its transaction (or
+	savepoint)."""
 	frappe.db.sql(
 		f"""INSERT INTO `tabPool Claim Counter`
 			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims, last_claim_at)
@@ -264,6 +307,23 @@ def lock_claimant(pool: str, user: str) -> None:
 		ON DUPLICATE KEY UPDATE claims = claims + 1, last_claim_at = %(now)s, modified = %(now)s""",
 		{"pool": pool, "user": user, "now": now_datetime()},
 	)
+
+
+def add_counter(pool: str, user: str) -> None:
+	"""The user's Pool Claim Counter row of the pool, no claim counted, unless it exists."""
+	frappe.db.sql(
+		f"""INSERT IGNORE INTO `tabPool Claim Counter`
+			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims)
+		VALUES ({_COUNTER_KEY_SQL}, %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
+			%(pool)s, %(user)s, 0)""",
+		{"pool": pool, "user": user, "now": now_datetime()},
+	)
+
+
+def has_counter_sql(pool_sql: str) -> str:
+	"""Whether %(user)s has a Pool Claim Counter row in the pool `pool_sql` (SQL)."""
+	return f"""EXISTS (SELECT 1 FROM `tabPool Claim Counter` counter
+		WHERE counter.name = MD5(CONCAT_WS('|', {pool_sql}, %(user)s)))"""
 
 
 # How a user loses a customer (the cooldown's start)

@@ -37,11 +37,10 @@ from crm_pool.pool import followup
 from crm_pool.pool.locking import (
 	begin_claim_transaction,
 	check_user,
-	claim_state,
 	claims_today,
 	lock_claimant,
+	lock_claimed,
 	lock_pool_customer,
-	lock_row,
 	lost_within,
 	owned_count,
 	read_pool_customer,
@@ -89,17 +88,13 @@ def check_cap(
 	settings: frappe._dict,
 	user: str,
 	*,
-	locking: bool = True,
 	counts: frappe._dict | None = None,
 ) -> None:
-	"""保有量上限: the most customers of this pool one user may own (`counts`: as `claim_state` read them)."""
+	"""保有量上限: the most customers of this pool one user may own (`counts`: as `claim_state` read
+	them; none: a locking count)."""
 	if not settings.max_owned:
 		return
-	owned = (
-		counts.owned
-		if counts
-		else owned_count(pc.pool, user, settings.converted_not_counted, locking=locking)
-	)
+	owned = counts.owned if counts else owned_count(pc.pool, user, settings.converted_not_counted)
 	if owned >= settings.max_owned:
 		frappe.throw(
 			_("{0} already owns {1} customers of pool {2}, the most allowed").format(
@@ -110,13 +105,11 @@ def check_cap(
 		)
 
 
-def check_daily_cap(
-	settings: frappe._dict, user: str, *, locking: bool = True, counts: frappe._dict | None = None
-) -> None:
+def check_daily_cap(settings: frappe._dict, user: str, *, counts: frappe._dict | None = None) -> None:
 	"""每日领取上限: the most claims one user may make in this pool a day."""
 	if not settings.max_daily_claims:
 		return
-	today = counts.today if counts else claims_today(settings.name, user, locking=locking)
+	today = counts.today if counts else claims_today(settings.name, user)
 	if today >= settings.max_daily_claims:
 		frappe.throw(
 			_("You have made {0} claims today, the most allowed per day").format(settings.max_daily_claims),
@@ -169,29 +162,41 @@ def claim(
 	seen = pool_customer if isinstance(pool_customer, dict) else read_pool_customer(pool_customer)
 	# Fast refusal without locks when it is visibly taken; the locked re-check below decides.
 	check_in_pool(seen or pool_customer)
-	read_committed = own_transaction and begin_claim_transaction()
-	if read_committed:  # its pool's row shared, read with the pool's rules in one statement
+	# a first claim in the pool has its counter row made first (`begin_claim_transaction`); the API's
+	# first read says whether the session's user has one (`read_pool_customer(member=…)`)
+	known_counter = seen.get("has_counter") and user == frappe.session.user
+	counter = None if known_counter else (seen.pool, user)
+	if own_transaction and begin_claim_transaction(counter):
+		# its pool's row shared with the pool's rules, its counter row, then its own row with what the
+		# claim reads (`claim_state`): three statements
 		settings = pool_settings(seen.pool, lock_shared=True, member=user)
-		pc = lock_row(seen.name, seen.pool)
+		lock_claimant(seen.pool, user)
+		pc, state = lock_claimed(seen.name, seen.pool, settings, user)
+		check_in_pool(pc)
+		check_claim_rules(pc, user, settings=settings, state=state)
 	else:
-		settings, pc = None, lock_pool_customer(seen.name, pool=seen.pool)
-	check_in_pool(pc)
-	if not serialized:
-		lock_claimant(pc.pool, user)
-	state = check_claim_rules(pc, user, locking=not read_committed, settings=settings)
+		pc = lock_pool_customer(seen.name, pool=seen.pool)
+		check_in_pool(pc)
+		if not serialized:
+			lock_claimant(pc.pool, user)
+		state = None
+		check_claim_rules(pc, user)
 	set_owner(pc, user, CLAIM, known=state)
 	return pc
 
 
 def check_claim_rules(
-	pc: frappe._dict, user: str, *, locking: bool = True, settings: frappe._dict | None = None
-) -> frappe._dict | None:
+	pc: frappe._dict,
+	user: str,
+	*,
+	settings: frappe._dict | None = None,
+	state: frappe._dict | None = None,
+) -> None:
 	"""The rules of a claim on a locked, in-pool customer: an enabled pool the user belongs to
 	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
-	owned caps. The counts are locking reads, or (`locking` False: a claim at READ COMMITTED holding
-	its counter row) plain ones, all three in one read (`claim_state`), which it returns (None for
-	locking reads). `settings`: the pool's, if read already under the pool's lock (with `is_member`:
-	whether it is one of the user's pools)."""
+	owned caps. The counts are locking reads, or `state`'s (a claim at READ COMMITTED holding its
+	counter row: `locking.claim_state`). `settings`: the pool's, if read already under the pool's
+	lock (with `is_member`: whether it is one of the user's pools)."""
 	settings = settings or pool_settings(pc.pool)
 	if not settings.enabled:
 		frappe.throw(_("Pool {0} is disabled").format(settings.pool_name), PoolRuleError)
@@ -203,11 +208,9 @@ def check_claim_rules(
 			_("Pool {0} requires an allocation request approved by a manager").format(settings.pool_name),
 			PoolRuleError,
 		)
-	state = None if locking else claim_state(pc, settings, user)
 	check_cooldown(pc, settings, user, counts=state)
-	check_daily_cap(settings, user, locking=locking, counts=state)
-	check_cap(pc, settings, user, locking=locking, counts=state)
-	return state
+	check_daily_cap(settings, user, counts=state)
+	check_cap(pc, settings, user, counts=state)
 
 
 def assign(
@@ -455,7 +458,7 @@ def write_owners(
 		)
 	if not known or known.access_to_revoke:  # shares and others' assignments end with ownership
 		mirror.revoke_access_select(where_sql, values)
-	events.owners_changed(where_sql, values)  # capabilities above (sharing) follow the new owners
+	events.owners_changed(where_sql, values, known)  # capabilities above (sharing) follow the new owners
 
 
 def _write_claimed(where_sql: str, values: dict, known: frappe._dict) -> None:

@@ -274,13 +274,22 @@ def check_unchanged(doc: Document) -> None:
 # --- follow the customer ---------------------------------------------------------------------------
 
 
-def follow(where_sql: str | None = None, scope: dict | None = None) -> None:
+def follow(
+	where_sql: str | None = None, scope: dict | None = None, known: frappe._dict | None = None
+) -> None:
 	"""The open shares follow their pool customers (hook `crm_pool_owners_changed`): ACCEPTED once the
 	customer has an owner (accepted_on: when it was claimed), CONVERTED once its Lead became a Customer
 	(`customer`, converted_on: the Customer's creation). The shares of the pool customers `pc` that
 	changed (`where_sql` over `pc`, input in `scope`; None: every open share). Set-based: one UPDATE
 	over the shares that change, picked by a plain read first so that the UPDATE locks those rows only
-	(concurrent claims of other customers do not wait for each other on the open shares)."""
+	(concurrent claims of other customers do not wait for each other on the open shares).
+
+	`known`: a claim's read under its customer's lock, with `open_shares` (`open_shares_sql`); none
+	means nothing to follow (a claim of a customer nobody shared, nearly every claim). A share opens
+	only with its customer's Lead, in the transaction that makes the pool customer, so none can open
+	between that read and this."""
+	if known is not None and not known.get("open_shares"):
+		return
 	owned = f"pc.owned_by IS NOT NULL AND pc.status IN {sql_tuple(HAS_OWNER)}"
 	values = {"shared": SHARED, "accepted": ACCEPTED, "converted": CONVERTED, "open": OPEN}
 	names = frappe.db.sql_list(  # set-based: the open shares whose customer moved on
@@ -305,6 +314,13 @@ def follow(where_sql: str | None = None, scope: dict | None = None) -> None:
 			WHERE cs.name IN %(names)s AND cs.status IN %(open)s""",
 			{**values, "names": tuple(chunk), "now": now},
 		)
+
+
+def open_shares_sql() -> str:
+	"""Has the claimed pool customer `pc` an open share (hook `crm_pool_claim_reads`: `follow`'s
+	`known.open_shares`)? SQL over `pc`."""
+	return f"""EXISTS (SELECT 1 FROM `tabCustomer Share` cs
+		WHERE cs.pool_customer = pc.name AND cs.status IN {sql_tuple(OPEN)})"""
 
 
 def sql_tuple(values: tuple[str, ...]) -> str:

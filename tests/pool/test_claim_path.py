@@ -17,10 +17,12 @@ import pytest
 
 from crm_pool.api import pool as pool_api
 from crm_pool.core.errors import PoolRuleError
+from crm_pool.core.log import log_change
 from crm_pool.core.normalize import mask_person_name
 from crm_pool.core.settings import pool_settings, user_pools
-from crm_pool.core.status import CLAIM
+from crm_pool.core.status import CLAIM, RELEASE
 from crm_pool.pool import locking, ownership
+from crm_pool.sharing.model import ACCEPTED, NOT_REWARDABLE, SHARED
 from tests.conftest import at_once, connect, real_commit
 from tests.factories import make_customer, make_pool, make_pool_customer, new_user, purge
 
@@ -451,6 +453,75 @@ def test_a_claim_in_its_own_transaction_ends_the_shares_and_others_assignments(s
 	)
 	assert sorted((t.allocated_to, t.status) for t in todos) == sorted([(a, "Open"), (b, "Cancelled")])
 	assert frappe.db.get_value("Lead", lead, "_assign") == f'["{a}"]'
+
+
+def open_share(pc: str, status: str) -> str:
+	"""A Customer Share of `pc` in `status`, as a share of a new customer leaves it (committed by the
+	caller: the rows are deleted by `drop_shares`)."""
+	name = frappe.generate_hash(length=10)
+	frappe.db.sql(
+		"""INSERT INTO `tabCustomer Share` (name, creation, modified, owner, modified_by, sharer,
+			company_name, status, pool_customer) VALUES (%(name)s, NOW(), NOW(), 'Administrator',
+			'Administrator', 'Administrator', %(name)s, %(status)s, %(pc)s)""",
+		{"name": name, "pc": pc, "status": status},
+	)
+	return name
+
+
+def drop_shares(names: list[str]) -> None:
+	frappe.db.rollback()
+	frappe.db.sql("DELETE FROM `tabCustomer Share` WHERE name IN %s", (tuple(names),))
+	real_commit()
+
+
+def test_a_claim_in_its_own_transaction_accepts_its_customers_share_and_no_other(shared_pool):
+	"""Sharing adds its column to the claim's read under the lock (`open_shares`): a claim at READ
+	COMMITTED of a shared customer accepts the share (when it was claimed); a claim of a customer
+	whose only share is not open, or that has none, leaves every share as it was."""
+	(a,), (shared, not_open, unshared) = shared_pool(users=1, customers=3)
+	share, closed, elsewhere = open_share(shared, SHARED), open_share(not_open, NOT_REWARDABLE), None
+	try:
+		elsewhere = open_share(unshared + "-none", SHARED)  # no pool customer of this pool
+		settings = pool_settings(frappe.db.get_value("Pool Customer", shared, "pool"))
+		state = {
+			pc: locking.claim_state(locking.read_pool_customer(pc), settings, a).open_shares
+			for pc in (shared, not_open, unshared)
+		}
+		assert state == {shared: 1, not_open: 0, unshared: 0}
+		real_commit()
+		for pc in (shared, not_open, unshared):
+			assert at_once([(a, lambda pc=pc: ownership.claim(pc, own_transaction=True))]) == ["ok"]
+		frappe.db.rollback()
+		rows = {
+			row.name: row
+			for row in frappe.get_all(
+				"Customer Share",
+				filters={"name": ("in", [share, closed, elsewhere])},
+				fields=["name", "status", "accepted_on"],
+			)
+		}
+		claimed_at = frappe.db.get_value("Pool Customer", shared, "claimed_at")
+		assert (rows[share].status, rows[share].accepted_on) == (ACCEPTED, claimed_at)
+		assert (rows[closed].status, rows[closed].accepted_on) == (NOT_REWARDABLE, None)
+		assert (rows[elsewhere].status, rows[elsewhere].accepted_on) == (SHARED, None)
+	finally:
+		drop_shares([n for n in (share, closed, elsewhere) if n])
+
+
+def test_a_users_first_claims_refused_at_once_do_not_deadlock_on_their_new_counter(shared_pool):
+	"""Six first claims of one user in a pool, all at once, each refused under the locks (the user
+	gave the customer up within the cooldown): each is refused with the rule's message, none dies
+	in a deadlock. (Inserting one new counter key from several transactions, the first rolled back,
+	deadlocks the others on the gap: the counter row is made before the claim's transaction.)"""
+	(user,), (pc,) = shared_pool(users=1, customers=1, cooldown_days=7)
+	row = frappe.db.get_value("Pool Customer", pc, ["name", "pool", "customer_name"], as_dict=True)
+	log_change(row, RELEASE, from_user=user)  # given up a moment ago (by an assignment, say)
+	real_commit()
+	results = at_once([(user, lambda: ownership.claim(pc, own_transaction=True)) for _ in range(6)])
+	assert all(r.startswith("PoolRuleError") and "7" in r for r in results), results
+	frappe.db.rollback()
+	counter = frappe.get_all("Pool Claim Counter", filters={"pool": row.pool}, fields=["user", "claims"])
+	assert [(c.user, c.claims) for c in counter] == [(user, 0)]  # made, no claim counted
 
 
 def test_the_recycle_job_waits_for_a_claim_under_way_and_claims_wait_for_it(shared_pool):
