@@ -65,6 +65,7 @@ def insert_logs_select(
 	reason: str | None = None,
 	reason_sql: str | None = None,
 	join_sql: str = "",
+	at=None,
 ) -> int:
 	"""Append one entry per Pool Customer `pc` matching `where_sql`, in one INSERT ... SELECT.
 
@@ -72,10 +73,11 @@ def insert_logs_select(
 	`where_sql` and the *_sql expressions are trusted SQL written in this app; user input goes
 	into `values` only. `join_sql` joins further tables (e.g. a work table holding each row's new
 	owner and reason) for the expressions to use; `reason_sql`, when given, replaces `reason`.
+	`at`: when the change happened (default: now).
 	Returns the number of entries written.
 	"""
 	params = dict(
-		values, _action=action, _by=frappe.session.user, _at=now_datetime(), _reason=clean_text(reason)
+		values, _action=action, _by=frappe.session.user, _at=at or now_datetime(), _reason=clean_text(reason)
 	)
 	frappe.db.sql(
 		f"""

@@ -64,7 +64,12 @@ def mirror_owner(pc, previous_owner: str | None) -> None:
 
 
 def assign_owner(
-	pc, assigned: bool | None = None, *, owner_fields_written: bool = False, assign_written: bool = False
+	pc,
+	assigned: bool | None = None,
+	*,
+	owner_fields_written: bool = False,
+	assign_written: bool = False,
+	now=None,
 ) -> None:
 	"""`mirror_owner` for a customer just claimed from the pool (pc.owned_by is the new owner, there
 	was none before; `revoke_access_select` has run, or had nothing to end), with what Frappe's
@@ -77,9 +82,10 @@ def assign_owner(
 	notification when someone else did it (Frappe's own `notify_assignment`), and the follow when
 	the owner follows assigned documents. A few statements by primary key, whatever the party.
 	`owner_fields_written` (and `assign_written`): the claim's own UPDATE wrote the parties' owner
-	fields (and the party's `_assign`) already (`claimed_parties_sql`)."""
+	fields (and the party's `_assign`) already (`claimed_parties_sql`). `now`: the claim's time
+	(default: now)."""
 	owner, by = pc.owned_by, frappe.session.user
-	now = now_datetime()
+	now = now or now_datetime()
 	doctype, name = pc.get("party_type"), pc.get("party")
 	to_assign = bool(owner) and doctype in OWNER_FIELD and bool(name)
 	if to_assign and assigned is None:

@@ -231,14 +231,14 @@ def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -
 
 
 def lock_claimed(
-	name: str, pool: str, settings: frappe._dict, user: str
+	name: str, pool: str, settings: frappe._dict, user: str, now=None
 ) -> tuple[frappe._dict, frappe._dict]:
 	"""A claim at READ COMMITTED holding its pool's row shared (`settings.pool_settings`) and its
 	counter row (`lock_claimant`): lock the customer's row and read its `claim_state` in the same
 	statement; returns the row (as `lock_row`) and the state. Only the customer's row is locked: the
 	state's reads are subqueries, which a locking read does not lock, each seeing the latest commits
 	(READ COMMITTED) once the row's lock is granted."""
-	return _read_claimed(name, pool, settings, user, None, lock=True)
+	return _read_claimed(name, pool, settings, user, now, lock=True)
 
 
 def _read_claimed(
@@ -292,20 +292,20 @@ def _read_claimed(
 _COUNTER_KEY_SQL = "MD5(CONCAT_WS('|', %(pool)s, %(user)s))"
 
 
-def lock_claimant(pool: str, user: str) -> None:
+def lock_claimant(pool: str, user: str, now=None) -> None:
 	"""Lock the user's Pool Claim Counter row of the pool (creating it) and count this claim on it:
 	the user's other claims in this pool wait until this transaction ends; nobody else's do. One
 	upsert on the primary key: the existing row is locked exclusively, a new one is inserted (a claim
 	at READ COMMITTED has its row made first: `begin_claim_transaction`). The count is the claim's
 	own write: a claim refused afterwards rolls it back with the rest of its transaction (or
-	savepoint)."""
+	savepoint). `now`: the claim's time (default: now)."""
 	frappe.db.sql(
 		f"""INSERT INTO `tabPool Claim Counter`
 			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims, last_claim_at)
 		VALUES ({_COUNTER_KEY_SQL}, %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
 			%(pool)s, %(user)s, 1, %(now)s)
 		ON DUPLICATE KEY UPDATE claims = claims + 1, last_claim_at = %(now)s, modified = %(now)s""",
-		{"pool": pool, "user": user, "now": now_datetime()},
+		{"pool": pool, "user": user, "now": now or now_datetime()},
 	)
 
 

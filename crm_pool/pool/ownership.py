@@ -169,9 +169,10 @@ def claim(
 	if own_transaction and begin_claim_transaction(counter):
 		# its pool's row shared with the pool's rules, its counter row, then its own row with what the
 		# claim reads (`claim_state`): three statements
+		now = now_datetime()  # one time for the whole claim: counter, row, log, assignment
 		settings = pool_settings(seen.pool, lock_shared=True, member=user)
-		lock_claimant(seen.pool, user)
-		pc, state = lock_claimed(seen.name, seen.pool, settings, user)
+		lock_claimant(seen.pool, user, now)
+		pc, state = lock_claimed(seen.name, seen.pool, settings, user, now)
 		check_in_pool(pc)
 		check_claim_rules(pc, user, settings=settings, state=state)
 	else:
@@ -338,6 +339,7 @@ def set_owner(
 			assigned=known.assigned if known else None,
 			owner_fields_written=bool(known),
 			assign_written=bool(known) and _assign_written(known),
+			now=known.claimed_at if known else None,
 		)
 	else:
 		mirror.mirror_owner(pc, previous)
@@ -416,6 +418,7 @@ def write_owners(
 		action,
 		where_sql,
 		values,
+		at=values["_now"],
 		to_user_sql=owner_sql or "NULL",
 		rule_sql=rule_sql or "%(_rule)s",
 		reason=reason,
