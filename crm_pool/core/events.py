@@ -19,7 +19,7 @@ def owners_changed(
 
 def claim_reads() -> str:
 	"""The columns the capabilities above add to a claim's read under its customer's lock
-	(`pool.locking.claim_state`), so that what they do on `owners_changed` can be left out when there
+	(`pool.locking.lock_claimed`), so that what they do on `owners_changed` can be left out when there
 	is nothing to do, without a statement of their own: `, (SQL) AS alias` for each entry of the
 	`crm_pool_claim_reads` hook (alias: a function returning trusted SQL over the claimed pool
 	customer `pc`, e.g. sharing's open shares of it). Empty when no capability adds one."""

@@ -161,7 +161,7 @@ def _rule_due_sql(last: str, days: str, claimed_at: str) -> str:
 def owned_due_sql(claimed_at: str = "pc.claimed_at") -> str:
 	"""The recycle due date of the owned Pool Customer `pc` (with RULE_JOINS_SQL): the earlier of
 	the follow-up rule's and the deal rule's. `claimed_at`: when it was claimed (a claim reads its
-	due date under its locks before it writes the claim: `locking.claim_state`)."""
+	due date under its locks before it writes the claim: `locking.lock_claimed`)."""
 	return _earlier_sql(
 		_rule_due_sql("pc.last_followup_at", "no_followup_days", claimed_at),
 		_rule_due_sql("pc.last_deal_at", "no_deal_days", claimed_at),

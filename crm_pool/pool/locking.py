@@ -194,7 +194,7 @@ def add_indexes() -> None:
 
 def owned_count(pool: str, user: str, converted_not_counted: bool) -> int:
 	"""Customers of the pool the user owns now, a locking read (sees every committed claim; a claim
-	at READ COMMITTED counts with a plain read instead: `claim_state`)."""
+	at READ COMMITTED counts with plain reads under its locks instead: `lock_claimed`)."""
 	statuses = [OWNED, LOCKED] if converted_not_counted else list(HAS_OWNER)
 	return frappe.db.sql(
 		"""SELECT COUNT(*) FROM `tabPool Customer`
@@ -213,37 +213,27 @@ def claims_today(pool: str, user: str) -> int:
 	)[0][0]
 
 
-def claim_state(pc: frappe._dict, settings: frappe._dict, user: str, now=None) -> frappe._dict:
-	"""What a claim at READ COMMITTED reads of its customer under its pool's and counter's locks
-	(`lock_claimed`, which reads it with the customer's lock), read here without locks: the counts
-	behind its rules, `owned` (as `owned_count`), `today` (as `claims_today`) and `lost_at` (as
-	`lost_within` the pool's cooldown; None when it has none); what its writes would find to undo,
-	so that they are left out when there is nothing: `collaborates` (the claimant is listed as a
-	collaborator, a row the new owner no longer needs), `access_to_revoke` (shares or others' open
-	assignments on its parties: `mirror.revoke_access_select`) and `assigned` (the claimant has the
-	party assigned already: `mirror.assign_owner`); `due_at`, its recycle due date once claimed at
-	`now` (`followup.owned_due_sql`: the pool's rules, its grade and last follow-up and deal, all held
-	still by the locks), which the claim writes with its row; `status`, its status once claimed
-	(owned, or converted for a Customer); `claimed_at` (`now`); and the columns the capabilities above
-	add (`events.claim_reads`: sharing's `open_shares`), given back to them with the change
-	(`events.owners_changed(known=…)`)."""
-	return _read_claimed(pc.name, pc.pool, settings, user, now, lock=False)[1]
-
-
 def lock_claimed(
 	name: str, pool: str, settings: frappe._dict, user: str, now=None
 ) -> tuple[frappe._dict, frappe._dict]:
 	"""A claim at READ COMMITTED holding its pool's row shared (`settings.pool_settings`) and its
-	counter row (`lock_claimant`): lock the customer's row and read its `claim_state` in the same
+	counter row (`lock_claimant`): lock the customer's row and read the claim's state in the same
 	statement; returns the row (as `lock_row`) and the state. Only the customer's row is locked: the
 	state's reads are subqueries, which a locking read does not lock, each seeing the latest commits
-	(READ COMMITTED) once the row's lock is granted."""
-	return _read_claimed(name, pool, settings, user, now, lock=True)
+	(READ COMMITTED) once the row's lock is granted.
 
-
-def _read_claimed(
-	name: str, pool: str, settings: frappe._dict, user: str, now, *, lock: bool
-) -> tuple[frappe._dict, frappe._dict]:
+	The state: the counts behind the claim's rules, `owned` (as `owned_count`), `today` (as
+	`claims_today`) and `lost_at` (as `lost_within` the pool's cooldown; None when it has none); what
+	its writes would find to undo, so that they are left out when there is nothing: `collaborates`
+	(the claimant is listed as a collaborator, a row the new owner no longer needs),
+	`access_to_revoke` (shares or others' open assignments on its parties:
+	`mirror.revoke_access_select`) and `assigned` (the claimant has the party assigned already:
+	`mirror.assign_owner`); `due_at`, its recycle due date once claimed at `now`
+	(`followup.owned_due_sql`: the pool's rules, its grade and last follow-up and deal, all held still
+	by the locks), which the claim writes with its row; `status`, its status once claimed (owned, or
+	converted for a Customer); `claimed_at` (`now`, default now); and the columns the capabilities
+	above add (`events.claim_reads`: sharing's `open_shares`), given back to them with the change
+	(`events.owners_changed(known=…)`)."""
 	now = now or now_datetime()
 	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
 	columns = ", ".join(f"pc.`{field}`" for field in PC_FIELDS)
@@ -263,7 +253,7 @@ def _read_claimed(
 			(SELECT CAST({owned_due_sql("%(now)s")} AS DATETIME(6))
 				FROM `tabPool Customer` pc {RULE_JOINS_SQL} WHERE pc.name = %(pc)s) AS due_at,
 			{OWNED_STATUS_SQL} AS claimed_status{events.claim_reads()}
-		FROM `tabPool Customer` pc WHERE pc.name = %(pc)s{" FOR UPDATE" if lock else ""}""",
+		FROM `tabPool Customer` pc WHERE pc.name = %(pc)s FOR UPDATE""",
 		{
 			"pool": pool,
 			"pc": name,

@@ -90,7 +90,7 @@ def check_cap(
 	*,
 	counts: frappe._dict | None = None,
 ) -> None:
-	"""保有量上限: the most customers of this pool one user may own (`counts`: as `claim_state` read
+	"""保有量上限: the most customers of this pool one user may own (`counts`: as `lock_claimed` read
 	them; none: a locking count)."""
 	if not settings.max_owned:
 		return
@@ -168,7 +168,7 @@ def claim(
 	counter = None if known_counter else (seen.pool, user)
 	if own_transaction and begin_claim_transaction(counter):
 		# its pool's row shared with the pool's rules, its counter row, then its own row with what the
-		# claim reads (`claim_state`): three statements
+		# claim reads (`lock_claimed`): three statements
 		now = now_datetime()  # one time for the whole claim: counter, row, log, assignment
 		settings = pool_settings(seen.pool, lock_shared=True, member=user)
 		lock_claimant(seen.pool, user, now)
@@ -196,7 +196,7 @@ def check_claim_rules(
 	"""The rules of a claim on a locked, in-pool customer: an enabled pool the user belongs to
 	(managers claim from any pool), direct-claim mode, out of the cooldown, under the daily and the
 	owned caps. The counts are locking reads, or `state`'s (a claim at READ COMMITTED holding its
-	counter row: `locking.claim_state`). `settings`: the pool's, if read already under the pool's
+	counter row: `locking.lock_claimed`). `settings`: the pool's, if read already under the pool's
 	lock (with `is_member`: whether it is one of the user's pools)."""
 	settings = settings or pool_settings(pc.pool)
 	if not settings.enabled:
@@ -317,7 +317,7 @@ def set_owner(
 	fields and assignment with its comment and notification, and the recycle due date. `pc` must
 	have been locked. A claim (from the pool) writes the assignment itself (`mirror.assign_owner`);
 	other changes, and claims on the serialized path, go through Frappe's assignment. `known`: what
-	a claim at READ COMMITTED read under its locks (`locking.claim_state`; see `write_owners`), with
+	a claim at READ COMMITTED read under its locks (`locking.lock_claimed`; see `write_owners`), with
 	which the claim's due date is written with its row and `pc` gets its new status, claim time and
 	due date."""
 	previous = pc.owned_by
@@ -399,7 +399,7 @@ def write_owners(
 	party's Frappe shares and other users' assignments end (`mirror.revoke_access_select`).
 
 	`known` (one customer from the pool, to `user`, in a transaction at READ COMMITTED:
-	`locking.claim_state` read under its locks): the row gets its recycle due date (`known.due_at`,
+	`locking.lock_claimed` read under its locks): the row gets its recycle due date (`known.due_at`,
 	for `now` = `known.claimed_at`) and its parties their owner fields in the same UPDATE
 	(`_write_claimed`), and the statements that would find nothing are left out: the collaborator
 	row of the new owner when `known.collaborates` is false, the shares and assignments when
@@ -466,7 +466,7 @@ def write_owners(
 
 def _write_claimed(where_sql: str, values: dict, known: frappe._dict) -> None:
 	"""`write_owners`' UPDATE for one customer claimed from the pool at READ COMMITTED (`known`:
-	`locking.claim_state`): its row with its recycle due date, and its parties' owner fields with the
+	`locking.lock_claimed`): its row with its recycle due date, and its parties' owner fields with the
 	party's `_assign` (`mirror.claimed_parties_sql`), in one multi-table UPDATE. MariaDB promises no
 	order to a multi-table UPDATE's assignments, so each is a value or reads only columns nobody
 	assigns: the new status was read with the state (owned, or converted for a Customer), and the

@@ -484,7 +484,7 @@ def test_a_claim_in_its_own_transaction_accepts_its_customers_share_and_no_other
 		elsewhere = open_share(unshared + "-none", SHARED)  # no pool customer of this pool
 		settings = pool_settings(frappe.db.get_value("Pool Customer", shared, "pool"))
 		state = {
-			pc: locking.claim_state(locking.read_pool_customer(pc), settings, a).open_shares
+			pc: locking.lock_claimed(pc, settings.name, settings, a)[1].open_shares
 			for pc in (shared, not_open, unshared)
 		}
 		assert state == {shared: 1, not_open: 0, unshared: 0}
@@ -635,7 +635,7 @@ def open_todo(user: str, lead: str):
 	).insert(ignore_permissions=True)
 
 
-def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(make_user):
+def test_the_claims_state_is_what_the_locking_path_counts_and_the_writes_would_find(make_user):
 	"""What a claim at READ COMMITTED reads in one statement equals the three counts of the locking
 	path (customers owned, claims today, when the user last lost this customer) and says whether its
 	writes have anything to undo: the claimant listed as a collaborator, shares or someone else's open
@@ -649,7 +649,7 @@ def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(m
 	ownership.release(released, "测试")
 	settings = pool_settings(pool)
 	for name, lost in ((released, True), (untouched, False)):
-		state = locking.claim_state(locking.read_pool_customer(name), settings, user)
+		state = locking.lock_claimed(name, pool, settings, user)[1]
 		assert state.owned == locking.owned_count(pool, user, settings.converted_not_counted) == 1
 		assert state.today == locking.claims_today(pool, user) == 2
 		assert state.lost_at == locking.lost_within(name, user, 7)
@@ -657,7 +657,7 @@ def test_claim_state_is_what_the_locking_path_counts_and_the_writes_would_find(m
 		assert (state.collaborates, state.access_to_revoke, state.assigned) == (0, 0, 0)
 
 	def state_of(name: str) -> tuple:
-		state = locking.claim_state(locking.read_pool_customer(name), settings, user)
+		state = locking.lock_claimed(name, pool, settings, user)[1]
 		return (state.collaborates, state.access_to_revoke, state.assigned)
 
 	lead = frappe.db.get_value("Pool Customer", untouched, "lead")
