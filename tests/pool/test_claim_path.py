@@ -19,7 +19,13 @@ from crm_pool.api import pool as pool_api
 from crm_pool.core.errors import PoolRuleError
 from crm_pool.core.log import log_change
 from crm_pool.core.normalize import mask_person_name
-from crm_pool.core.settings import pool_settings, user_pools
+from crm_pool.core.settings import (
+	EMPLOYEE_USER_INDEX,
+	MEMBER_INDEX,
+	member_of_sql,
+	pool_settings,
+	user_pools,
+)
 from crm_pool.core.status import CLAIM, RELEASE
 from crm_pool.pool import locking, ownership
 from crm_pool.sharing.model import ACCEPTED, NOT_REWARDABLE, SHARED
@@ -751,6 +757,20 @@ def test_one_pools_membership_is_what_the_list_of_the_users_pools_says(make_user
 		assert (bool(one), pool in user_pools(user)) == (is_member, is_member), (user, pool)
 		assert bool(pool_settings(pool, member=user).is_member) is is_member
 		assert bool(locking.read_pool_customer(customer_of[pool], member=user).is_member) is is_member
+
+
+def test_the_membership_rule_reads_by_index():
+	"""A claim asks `member_of_sql` twice: the member rows of its pool by (parent, user), the
+	claimant's department by Employee's user_id (ERPNext has no index there), not a table scan."""
+	assert frappe.db.has_index("tabCustomer Pool Member", MEMBER_INDEX)
+	assert frappe.db.has_index("tabEmployee", EMPLOYEE_USER_INDEX)
+	plan = frappe.db.sql(
+		f"EXPLAIN SELECT {member_of_sql('%(pool)s')}",
+		{"pool": "x", "user": "someone@example.com"},
+		as_dict=True,
+	)
+	employee = [row for row in plan if row.table == "e"]
+	assert employee and all(row.type != "ALL" for row in employee), plan
 
 
 def test_membership_is_read_with_the_pools_rules(make_user):
