@@ -278,8 +278,18 @@ def lock_claimed(
 	return row, state
 
 
-# A counter row's name is its key (pool, user), so taking it is an upsert (`lock_claimant`).
-_COUNTER_KEY_SQL = "MD5(CONCAT_WS('|', %(pool)s, %(user)s))"
+def _counter_key_sql(pool_sql: str) -> str:
+	"""A counter row's name: its key (pool, user) hashed, so that taking it is an upsert
+	(`lock_claimant`). SQL over the pool `pool_sql` and %(user)s."""
+	return f"MD5(CONCAT_WS('|', {pool_sql}, %(user)s))"
+
+
+def _insert_counter_sql(claims: int, last_claim_at: str, *, ignore: bool = False) -> str:
+	"""The INSERT of the user's counter row of the pool (%(pool)s, %(user)s, at %(now)s)."""
+	return f"""INSERT {"IGNORE " if ignore else ""}INTO `tabPool Claim Counter`
+			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims, last_claim_at)
+		VALUES ({_counter_key_sql("%(pool)s")}, %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
+			%(pool)s, %(user)s, {claims}, {last_claim_at})"""
 
 
 def lock_claimant(pool: str, user: str, now=None) -> None:
@@ -290,11 +300,8 @@ def lock_claimant(pool: str, user: str, now=None) -> None:
 	own write: a claim refused afterwards rolls it back with the rest of its transaction (or
 	savepoint). `now`: the claim's time (default: now)."""
 	frappe.db.sql(
-		f"""INSERT INTO `tabPool Claim Counter`
-			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims, last_claim_at)
-		VALUES ({_COUNTER_KEY_SQL}, %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
-			%(pool)s, %(user)s, 1, %(now)s)
-		ON DUPLICATE KEY UPDATE claims = claims + 1, last_claim_at = %(now)s, modified = %(now)s""",
+		_insert_counter_sql(1, "%(now)s")
+		+ " ON DUPLICATE KEY UPDATE claims = claims + 1, last_claim_at = %(now)s, modified = %(now)s",
 		{"pool": pool, "user": user, "now": now or now_datetime()},
 	)
 
@@ -302,18 +309,14 @@ def lock_claimant(pool: str, user: str, now=None) -> None:
 def add_counter(pool: str, user: str) -> None:
 	"""The user's Pool Claim Counter row of the pool, no claim counted, unless it exists."""
 	frappe.db.sql(
-		f"""INSERT IGNORE INTO `tabPool Claim Counter`
-			(name, creation, modified, owner, modified_by, docstatus, idx, pool, `user`, claims)
-		VALUES ({_COUNTER_KEY_SQL}, %(now)s, %(now)s, 'Administrator', 'Administrator', 0, 0,
-			%(pool)s, %(user)s, 0)""",
-		{"pool": pool, "user": user, "now": now_datetime()},
+		_insert_counter_sql(0, "NULL", ignore=True), {"pool": pool, "user": user, "now": now_datetime()}
 	)
 
 
 def has_counter_sql(pool_sql: str) -> str:
 	"""Whether %(user)s has a Pool Claim Counter row in the pool `pool_sql` (SQL)."""
 	return f"""EXISTS (SELECT 1 FROM `tabPool Claim Counter` counter
-		WHERE counter.name = MD5(CONCAT_WS('|', {pool_sql}, %(user)s)))"""
+		WHERE counter.name = {_counter_key_sql(pool_sql)})"""
 
 
 # How a user loses a customer (the cooldown's start)
