@@ -185,24 +185,29 @@ def assign_owner(
 PARTY_LINKS = (("Lead", "lead"), ("Customer", "customer"))
 
 
-def claimed_parties_sql(*, assign: bool) -> tuple[str, str]:
-	"""What `assign_owner` writes to the parties, as the JOIN and the SET of the claim's own UPDATE
-	of its Pool Customer `pc` (over the parameters %(_user)s: the new owner, %(_now)s, %(_by)s, and
-	%(_assign)s: the party's `_assign`, the owner alone): the Lead's and the Customer's owner field,
-	a new `modified` stamp (a form opened before the claim cannot be saved over it), and with
-	`assign` the party's `_assign`. Each assignment a value or a column nobody assigns: a
-	multi-table UPDATE promises no order."""
+def claimed_parties_sql(row: dict, *, assign: bool) -> tuple[str, str]:
+	"""What `assign_owner` writes to the parties of a locked Pool Customer (`row`: its `lead`,
+	`customer` and `party_type`, which its lock holds still), as the JOIN and the
+	SET of the claim's own UPDATE of it (`pc`, over the parameters %(_user)s: the new owner,
+	%(_now)s, %(_by)s, and %(_assign)s: the party's `_assign`, the owner alone): the owner field of
+	each party it links (its Lead, its Customer), a new `modified` stamp (a form opened before the
+	claim cannot be saved over it), and with `assign` the `_assign` of its party (`party_type`).
+	Only the parties the row links are joined: each joined table costs the UPDATE a temporary table
+	(on disk: a party has TEXT columns). Each assignment a value: a multi-table UPDATE promises no
+	order."""
 	joins, sets = [], []
 	for doctype, link in PARTY_LINKS:
+		if not row.get(link):
+			continue
 		alias = f"party_{link}"
 		joins.append(f"LEFT JOIN `tab{doctype}` {alias} ON {alias}.name = pc.{link}")
 		sets.append(
 			f"{alias}.`{OWNER_FIELD[doctype]}` = %(_user)s, {alias}.modified = %(_now)s, "
 			f"{alias}.modified_by = %(_by)s"
 		)
-		if assign:
-			sets.append(f"{alias}._assign = IF(pc.party_type = '{doctype}', %(_assign)s, {alias}._assign)")
-	return " ".join(joins), ", ".join(sets)
+		if assign and row.get("party_type") == doctype:
+			sets.append(f"{alias}._assign = %(_assign)s")
+	return " ".join(joins), "".join(f", {s}" for s in sets)
 
 
 def set_owner_fields_select(

@@ -231,7 +231,8 @@ def lock_claimed(
 	`mirror.assign_owner`); `due_at`, its recycle due date once claimed at `now`
 	(`followup.owned_due_sql`: the pool's rules, its grade and last follow-up and deal, all held still
 	by the locks), which the claim writes with its row; `status`, its status once claimed (owned, or
-	converted for a Customer); `claimed_at` (`now`, default now); and the columns the capabilities
+	converted for a Customer); `claimed_at` (`now`, default now); the row's `lead`, `customer` and
+	`party_type` (the parties its writes join: `mirror.claimed_parties_sql`); and the columns the capabilities
 	above add (`events.claim_reads`: sharing's `open_shares`), given back to them with the change
 	(`events.owners_changed(known=…)`)."""
 	now = now or now_datetime()
@@ -275,6 +276,7 @@ def lock_claimed(
 		frappe.throw(_("{0} was just moved to another pool; please try again").format(name), PoolRuleError)
 	state.status = state.pop("claimed_status")
 	state.claimed_at = now
+	state.update(lead=row.lead, customer=row.customer, party_type=row.party_type)  # its parties
 	return row, state
 
 

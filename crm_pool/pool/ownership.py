@@ -472,12 +472,12 @@ def _write_claimed(where_sql: str, values: dict, known: frappe._dict) -> None:
 	assigns: the new status was read with the state (owned, or converted for a Customer), and the
 	generic UPDATE's previous owner and exclusive manager are left as they are, which is what it
 	does to a customer without an owner (one in the pool)."""
-	join, parties = mirror.claimed_parties_sql(assign=_assign_written(known))
+	join, parties = mirror.claimed_parties_sql(known, assign=_assign_written(known))
 	frappe.db.sql(
 		f"""UPDATE `tabPool Customer` pc {join}
 		SET pc.status = %(_status)s, pc.owned_by = %(_user)s, pc.owner_name = %(_user_name)s,
 			pc.claimed_at = %(_now)s, pc.recycle_due_at = %(_due)s, pc.reminder_sent_at = NULL,
-			pc.modified = %(_now)s, pc.modified_by = %(_by)s, {parties}
+			pc.modified = %(_now)s, pc.modified_by = %(_by)s{parties}
 		WHERE {where_sql}""",
 		dict(values, _status=known.status, _assign=json.dumps([values["_user"]])),
 	)
