@@ -3,7 +3,8 @@
     cd frappe-bench/sites && ../env/bin/python ../apps/crm_pool/benchmarks/claims_http.py SITE \
         [--url http://127.0.0.1:80] [--users 50] [--customers 1000] [--cap 40] [--duration 60] \
         [--rate 1.0] [--step-seconds 10] [--step-factor 1.3] [--paths serialized,new] \
-        [--phases open,burst,saturation] [--start-rate 2] [--noop-start-rate 40] [--attempt-start-rate 20]
+        [--phases open,burst,saturation] [--start-rate 2] [--noop-start-rate 40] [--attempt-start-rate 20] \
+        [--rounds 1]
 
 Against a server started by `scripts/up --production` (nginx in front of gunicorn: give nginx's port;
 gunicorn's own port works too, the Host header names the site). It creates (and removes afterwards)
@@ -29,7 +30,9 @@ with the helpers of benchmarks/claims.py. Then, for each claim path (the site co
    three searches take their steps in turn (a step of a), of b), of c), then the next of each), so
    that a ratio compares figures of the same minutes on a machine whose speed moves
    (`--no-interleave`: one search after the other). The no-op's capacity with all users back to
-   back (closed loop) is printed too.
+   back (closed loop) is printed too. With `--rounds N` the saturation runs N times and prints each
+   round's ratios and their medians (one round moves by ±15% on a machine whose speed moves); the
+   round with the median ratio of successful claims is the one compared with the other path.
 
 `--phases` picks among open, burst and saturation (all by default; one alone is handy under a
 profiler).
@@ -50,11 +53,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
 import random
 import resource
+import statistics
 import sys
 import time
 import urllib.parse
@@ -517,18 +522,26 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		f"p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms"
 	)
 
-	async def noop_step(rate, step):
-		res, wall = await open_loop(clients, noop_once, rate / len(clients), step_seconds(rate), 500 + step)
+	taken = itertools.count(1)  # steps taken in all rounds: each its own pool name and seed
+
+	async def noop_step(rate, _step):
+		step = next(taken)
+		res, wall = await open_loop(clients, noop_once, rate / len(clients), step_seconds(rate), 5000 + step)
 		return summarize(f"no-op offered {rate:.1f}/s", res, wall, rate), []
 
-	async def claim_step(rate, step):
+	async def claim_step(rate, _step):
+		step = next(taken)
 		# enough customers that the step's attempts do not run out of them, and a cap that lets the
 		# users take them all: the step measures successful claims, not the refusals of an empty pool
 		seconds = step_seconds(rate)
 		customers = max(args.customers, math.ceil(rate * seconds * 1.25))
 		made = pool(f"s{step}", customers, max(args.cap, math.ceil(customers * 1.5 / len(users))))
 		res, wall = await open_loop(
-			clients, claims_of(Board(made.pcs, random.Random(step))), rate / len(clients), seconds, 100 + step
+			clients,
+			claims_of(Board(made.pcs, random.Random(step))),
+			rate / len(clients),
+			seconds,
+			1000 + step,
 		)
 		return summarize(f"claims offered {rate:.1f}/s", res, wall, rate), check_invariants(made, res)
 
@@ -536,9 +549,10 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 	shared_board = Board(shared.pcs, random.Random(7))
 	shared_results: list = []
 
-	async def attempt_step(rate, step):
+	async def attempt_step(rate, _step):
+		step = next(taken)
 		res, wall = await open_loop(
-			clients, claims_of(shared_board), rate / len(clients), step_seconds(rate), 300 + step
+			clients, claims_of(shared_board), rate / len(clients), step_seconds(rate), 3000 + step
 		)
 		shared_results.extend(res)
 		return summarize(f"attempts offered {rate:.1f}/s", res, wall, rate), []
@@ -549,25 +563,57 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		f"    c) claim attempts: every step on the same {args.customers} customers (taken in the first "
 		"steps, then the attempts are refusals)"
 	)
+	rounds = []
+	for round_no in range(1, args.rounds + 1):
+		if args.rounds > 1:
+			print(f"    round {round_no} of {args.rounds}")
+		found = await saturation_round(args, noop_step, claim_step, attempt_step, problems)
+		rounds.append(found)
+		print_round(*found, args)
+	out["noop"], out["saturation"], out["attempts"] = median_round(rounds)
+	out["rounds"] = rounds
+	problems += check_invariants(shared, shared_results)
+	if args.rounds > 1:
+		print_rounds(rounds)
+	out["problems"] = problems
+	print(f"    invariants: {'all hold' if not problems else '; '.join(problems)}")
+	return out
+
+
+async def saturation_round(args, noop_step, claim_step, attempt_step, problems: list) -> tuple:
+	"""One saturation: the three searches (no-op, successful claims, attempts); their best steps."""
 	if args.interleave:  # one step of each in turn: the three see the machine at the same times
 		print("    (interleaved: a step of a), of b) and of c) in turn)")
 		turn = asyncio.Lock()
-		noop, best, attempts = await asyncio.gather(
-			saturate(noop_step, args.noop_start_rate, args, turn=turn),
-			saturate(claim_step, args.start_rate, args, problems, turn=turn),
-			saturate(attempt_step, args.attempt_start_rate, args, turn=turn),
+		return tuple(
+			await asyncio.gather(
+				saturate(noop_step, args.noop_start_rate, args, turn=turn),
+				saturate(claim_step, args.start_rate, args, problems, turn=turn),
+				saturate(attempt_step, args.attempt_start_rate, args, turn=turn),
+			)
 		)
-	else:  # one search after the other
-		noop = await saturate(noop_step, args.noop_start_rate, args)
-		best = await saturate(claim_step, args.start_rate, args, problems)
-		attempts = await saturate(attempt_step, args.attempt_start_rate, args)
-	out["noop"], out["saturation"], out["attempts"] = noop, best, attempts
-	problems += check_invariants(shared, shared_results)
+	noop = await saturate(noop_step, args.noop_start_rate, args)  # one search after the other
+	best = await saturate(claim_step, args.start_rate, args, problems)
+	attempts = await saturate(attempt_step, args.attempt_start_rate, args)
+	return noop, best, attempts
+
+
+def round_ratios(noop: dict | None, best: dict | None, attempts: dict | None) -> tuple[float, float]:
+	"""Successful claims and claim attempts at p99 ≤ 300 ms, each over the no-op's (NaN: none)."""
+	floor = noop["attempts_per_s"] if noop else float("nan")
+	return (
+		best["ok_per_s"] / floor if best else float("nan"),
+		attempts["attempts_per_s"] / floor if attempts else float("nan"),
+	)
+
+
+def print_round(noop: dict | None, best: dict | None, attempts: dict | None, args) -> None:
 	if noop:
 		print(f"    no-op at p99 ≤ 300 ms: {noop['attempts_per_s']:.1f} req/s")
+	successes, tried = round_ratios(noop, best, attempts)
 	if best and noop:
 		print(
-			f"    successful claims at p99 ≤ 300 ms: {best['ok_per_s']:.1f}/s ({best['ok_per_s'] / noop['attempts_per_s']:.2f} of the no-op; "
+			f"    successful claims at p99 ≤ 300 ms: {best['ok_per_s']:.1f}/s ({successes:.2f} of the no-op; "
 			f"{best['attempts_per_s']:.1f} attempts/s)"
 		)
 	elif not best:
@@ -576,11 +622,34 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 		print(f"    claim attempts: p99 over 300 ms already at {args.attempt_start_rate:.1f}/s offered")
 	elif noop:
 		print(
-			f"    claim attempts at p99 ≤ 300 ms: {attempts['attempts_per_s']:.1f}/s ({attempts['attempts_per_s'] / noop['attempts_per_s']:.2f} of the no-op)"
+			f"    claim attempts at p99 ≤ 300 ms: {attempts['attempts_per_s']:.1f}/s ({tried:.2f} of the no-op)"
 		)
-	out["problems"] = problems
-	print(f"    invariants: {'all hold' if not problems else '; '.join(problems)}")
-	return out
+
+
+def median_round(rounds: list[tuple]) -> tuple:
+	"""The round whose successful claims' ratio is the median (of an even count, the lower one): the
+	figures a run reports next to the serialized path's."""
+	ranked = sorted(rounds, key=lambda found: round_ratios(*found)[0] if found[0] and found[1] else -1)
+	return ranked[(len(ranked) - 1) // 2]
+
+
+def print_rounds(rounds: list[tuple]) -> None:
+	"""Each round's figures and ratios, then the median of each: a single round moves by ±15% on a
+	machine whose speed moves; the median of several says where the ratios sit."""
+	print("    rounds: no-op req/s | successful claims/s (÷ no-op) | attempts/s (÷ no-op)")
+	ratios = []
+	for i, (noop, best, attempts) in enumerate(rounds, 1):
+		successes, tried = round_ratios(noop, best, attempts)
+		ratios.append((successes, tried))
+		print(
+			f"      {i}: {noop['attempts_per_s'] if noop else float('nan'):6.1f} | "
+			f"{best['ok_per_s'] if best else float('nan'):6.1f} ({successes:.3f}) | "
+			f"{attempts['attempts_per_s'] if attempts else float('nan'):6.1f} ({tried:.3f})"
+		)
+	print(
+		f"    median of {len(rounds)} rounds: successful claims {statistics.median(r[0] for r in ratios):.3f} "
+		f"of the no-op, claim attempts {statistics.median(r[1] for r in ratios):.3f}"
+	)
 
 
 async def main_async(args, site: str, users: list[str], tag: str, pools: list) -> dict:
@@ -632,6 +701,12 @@ def main() -> None:
 	)
 	parser.add_argument(
 		"--phases", default="open,burst,saturation", help="which of open, burst, saturation to run"
+	)
+	parser.add_argument(
+		"--rounds",
+		type=int,
+		default=1,
+		help="saturation: run it this many times and print each round and the medians of the ratios",
 	)
 	parser.add_argument(
 		"--no-interleave",
