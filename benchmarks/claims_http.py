@@ -419,8 +419,9 @@ def summarize(label: str, results: list, wall: float, offered: float = float("na
 async def saturate(
 	step_fn, start_rate: float, args, problems: list | None = None, turn: asyncio.Lock | None = None
 ) -> dict | None:
-	"""Raise the offered rate step by step (×`--step-factor`) until p99 passes 300 ms, then once more
-	in finer steps (×1.1) from the last rate under 300 ms up to the one over it; the summary of the
+	"""Raise the offered rate step by step (×`--step-factor`) until p99 passes 300 ms (from a lower
+	rate if the first is over it already), then once more in finer steps (×1.1) from the last rate
+	under 300 ms up to the one over it; the summary of the
 	last step with p99 ≤ 300 ms. A step over 300 ms is run once more before it counts (the cores are
 	shared: one hiccup of another process should not end the search). `turn`: a lock the searches
 	run concurrently share, each step taken under it; asyncio's lock wakes its waiters in order, so
@@ -448,6 +449,11 @@ async def saturate(
 		return None
 
 	over = await search(start_rate, args.step_factor, float("inf"))
+	rate = start_rate
+	while not best and step < args.max_steps:  # over 300 ms at the first rate: down until under it
+		rate /= args.step_factor
+		print("    (over 300 ms at the first rate: a lower one)")
+		over = await search(rate, args.step_factor, over * 0.99) or over
 	if over and best and args.step_factor > 1.15:
 		print("    (finer steps from the last rate under 300 ms)")
 		await search(best["offered"] * 1.1, 1.1, over * 0.99)
@@ -646,9 +652,14 @@ def print_rounds(rounds: list[tuple]) -> None:
 			f"{best['ok_per_s'] if best else float('nan'):6.1f} ({successes:.3f}) | "
 			f"{attempts['attempts_per_s'] if attempts else float('nan'):6.1f} ({tried:.3f})"
 		)
+	measured = [r for r in ratios if not math.isnan(r[0] + r[1])]  # a search found no rate under 300 ms
+	if not measured:
+		print("    median: no round measured all three")
+		return
 	print(
-		f"    median of {len(rounds)} rounds: successful claims {statistics.median(r[0] for r in ratios):.3f} "
-		f"of the no-op, claim attempts {statistics.median(r[1] for r in ratios):.3f}"
+		f"    median of the {len(measured)} rounds that measured all three: successful claims "
+		f"{statistics.median(r[0] for r in measured):.3f} of the no-op, claim attempts "
+		f"{statistics.median(r[1] for r in measured):.3f}"
 	)
 
 
