@@ -393,13 +393,21 @@ def make_sales_order(customer: str) -> frappe.model.document.Document:
 
 
 def purge(pool: str, users: list[str]) -> None:
-	"""Delete a committed pool, its pool customers with their Leads, logs and ToDos, and `users`."""
-	pcs = frappe.get_all("Pool Customer", filters={"pool": pool}, fields=["name", "lead"])
+	"""Delete a committed pool, its pool customers with their Customers and Leads, logs and ToDos,
+	and `users`."""
+	pcs = frappe.get_all("Pool Customer", filters={"pool": pool}, fields=["name", "lead", "customer"])
 	names, leads = [p.name for p in pcs] or [""], [p.lead for p in pcs if p.lead] or [""]
+	customers = [p.customer for p in pcs if p.customer] or [""]
 	frappe.db.sql("DELETE FROM `tabPool Log` WHERE pool_customer IN %s", (names,))
 	frappe.db.sql("DELETE FROM `tabToDo` WHERE reference_type = 'Lead' AND reference_name IN %s", (leads,))
+	frappe.db.sql(
+		"DELETE FROM `tabToDo` WHERE reference_type = 'Customer' AND reference_name IN %s", (customers,)
+	)
 	frappe.db.sql("DELETE FROM `tabPool Customer` WHERE name IN %s", (names,))
 	frappe.db.sql("DELETE FROM `tabPool Claim Counter` WHERE pool = %s", pool)
+	for customer in customers:
+		if customer and frappe.db.exists("Customer", customer):
+			frappe.delete_doc("Customer", customer, force=True, ignore_permissions=True)
 	for lead in leads:
 		if lead and frappe.db.exists("Lead", lead):
 			frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
