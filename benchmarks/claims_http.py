@@ -573,10 +573,12 @@ async def run_path(args, site: str, clients: list[Client], tag: str, label: str,
 	for round_no in range(1, args.rounds + 1):
 		if args.rounds > 1:
 			print(f"    round {round_no} of {args.rounds}")
+		before = cpu_times()
 		found = await saturation_round(args, noop_step, claim_step, attempt_step, problems)
-		rounds.append(found)
+		rounds.append((*found, stolen_share(before, cpu_times())))
 		print_round(*found, args)
-	out["noop"], out["saturation"], out["attempts"] = median_round(rounds)
+		print(f"    CPU time the hypervisor took during the round (steal): {rounds[-1][-1]:.1%}")
+	out["noop"], out["saturation"], out["attempts"], _stolen = median_round(rounds)
 	out["rounds"] = rounds
 	problems += check_invariants(shared, shared_results)
 	if args.rounds > 1:
@@ -604,7 +606,26 @@ async def saturation_round(args, noop_step, claim_step, attempt_step, problems: 
 	return noop, best, attempts
 
 
-def round_ratios(noop: dict | None, best: dict | None, attempts: dict | None) -> tuple[float, float]:
+def cpu_times() -> list[int]:
+	"""The machine's CPU time by kind (/proc/stat's first line: user, nice, system, idle, iowait, irq,
+	softirq, steal), in ticks; empty where there is no /proc."""
+	try:
+		with open("/proc/stat") as stat:
+			return [int(v) for v in stat.readline().split()[1:9]]
+	except OSError:
+		return []
+
+
+def stolen_share(before: list[int], after: list[int]) -> float:
+	"""The share of the machine's CPU time its hypervisor took between two `cpu_times` (steal): the
+	machine runs slower by about that much, and not evenly over a round."""
+	if len(before) < 8 or len(after) < 8:
+		return float("nan")
+	spent = [b - a for a, b in zip(before, after, strict=True)]
+	return spent[7] / sum(spent) if sum(spent) else float("nan")
+
+
+def round_ratios(noop: dict | None, best: dict | None, attempts: dict | None, *_) -> tuple[float, float]:
 	"""Successful claims and claim attempts at p99 ≤ 300 ms, each over the no-op's (NaN: none)."""
 	floor = noop["attempts_per_s"] if noop else float("nan")
 	return (
@@ -642,15 +663,15 @@ def median_round(rounds: list[tuple]) -> tuple:
 def print_rounds(rounds: list[tuple]) -> None:
 	"""Each round's figures and ratios, then the median of each: a single round moves by ±15% on a
 	machine whose speed moves; the median of several says where the ratios sit."""
-	print("    rounds: no-op req/s | successful claims/s (÷ no-op) | attempts/s (÷ no-op)")
+	print("    rounds: no-op req/s | successful claims/s (÷ no-op) | attempts/s (÷ no-op) | CPU stolen")
 	ratios = []
-	for i, (noop, best, attempts) in enumerate(rounds, 1):
+	for i, (noop, best, attempts, stolen) in enumerate(rounds, 1):
 		successes, tried = round_ratios(noop, best, attempts)
 		ratios.append((successes, tried))
 		print(
 			f"      {i}: {noop['attempts_per_s'] if noop else float('nan'):6.1f} | "
 			f"{best['ok_per_s'] if best else float('nan'):6.1f} ({successes:.3f}) | "
-			f"{attempts['attempts_per_s'] if attempts else float('nan'):6.1f} ({tried:.3f})"
+			f"{attempts['attempts_per_s'] if attempts else float('nan'):6.1f} ({tried:.3f}) | {stolen:.1%}"
 		)
 	measured = [r for r in ratios if not math.isnan(r[0] + r[1])]  # a search found no rate under 300 ms
 	if not measured:

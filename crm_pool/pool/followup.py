@@ -17,8 +17,9 @@ and locked ones, have no due date.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import frappe
 from frappe.utils import get_datetime, now_datetime
@@ -166,6 +167,50 @@ def owned_due_sql(claimed_at: str = "pc.claimed_at") -> str:
 		_rule_due_sql("pc.last_followup_at", "no_followup_days", claimed_at),
 		_rule_due_sql("pc.last_deal_at", "no_deal_days", claimed_at),
 	)
+
+
+# The rule days a claim's due date needs, as columns of its pool's settings read (`pool_settings(
+# columns=…)`, under the pool's lock): the pool's own, and as JSON [grade, no-follow-up days, no-deal
+# days] the pool's grade rules and the Grade Service Policy's rows (`claimed_due_at` picks the
+# customer's grade). Over `tabCustomer Pool`.
+CLAIM_RULE_DAYS_SQL = """, `tabCustomer Pool`.no_followup_days, `tabCustomer Pool`.no_deal_days,
+	(SELECT JSON_ARRAYAGG(JSON_ARRAY(rule.grade, rule.no_followup_days, rule.no_deal_days))
+		FROM `tabCustomer Pool Grade Rule` rule WHERE rule.parent = `tabCustomer Pool`.name
+		AND rule.parenttype = 'Customer Pool' AND rule.parentfield = 'grade_rules') AS grade_rule_days,
+	(SELECT JSON_ARRAYAGG(JSON_ARRAY(policy.grade, policy.no_followup_days, policy.no_deal_days))
+		FROM `tabGrade Service Policy Row` policy
+		WHERE policy.parent = 'Grade Service Policy' AND policy.parenttype = 'Grade Service Policy')
+		AS policy_days"""
+
+
+def _grade_days(rows_json: str | None, grade: str | None) -> tuple[int | None, int | None]:
+	"""The greatest no-follow-up and no-deal days of the rows of `grade` (as RULE_JOINS_SQL's `gr`)."""
+	rows = [row for row in json.loads(rows_json or "[]") if grade is not None and row[0] == grade]
+	return tuple(max((row[i] for row in rows if row[i] is not None), default=None) for i in (1, 2))
+
+
+def claimed_due_at(
+	settings: frappe._dict,
+	grade: str | None,
+	claimed_at: datetime,
+	last_followup_at: datetime | None,
+	last_deal_at: datetime | None,
+) -> datetime | None:
+	"""The recycle due date of a customer claimed at `claimed_at`: what `owned_due_sql(claimed_at)`
+	computes, from the rule days its pool's settings read (CLAIM_RULE_DAYS_SQL) and the customer's
+	grade and last follow-up and deal. A claim reads these under its locks and writes the date with
+	its row (`locking.lock_claimed`): the same rule as the SQL, without its four-table subquery
+	(~0.5 ms of MariaDB's CPU in each claim)."""
+	rule = _grade_days(settings.grade_rule_days, grade)
+	policy = _grade_days(settings.policy_days, grade)
+	dues = []
+	for i, (last, pool_days) in enumerate(
+		((last_followup_at, settings.no_followup_days), (last_deal_at, settings.no_deal_days))
+	):
+		days = rule[i] or policy[i] or pool_days  # a 0 keeps the next, as NULLIF in _days_sql
+		if days:
+			dues.append(max(get_datetime(last or claimed_at), claimed_at) + timedelta(days=days))
+	return min(dues, default=None)
 
 
 FOLLOWUP_DUE_SQL = _rule_due_sql("pc.last_followup_at", "no_followup_days", "pc.claimed_at")

@@ -61,7 +61,7 @@ from crm_pool.core.status import (
 	TRANSFER,
 )
 from crm_pool.core.translate import _
-from crm_pool.pool.followup import RULE_JOINS_SQL, owned_due_sql
+from crm_pool.pool.followup import claimed_due_at
 
 # Pool customer columns read for a change of ownership.
 PC_FIELDS = (
@@ -229,8 +229,8 @@ def lock_claimed(
 	`access_to_revoke` (shares or others' open assignments on its parties:
 	`mirror.revoke_access_select`) and `assigned` (the claimant has the party assigned already:
 	`mirror.assign_owner`); `due_at`, its recycle due date once claimed at `now`
-	(`followup.owned_due_sql`: the pool's rules, its grade and last follow-up and deal, all held still
-	by the locks), which the claim writes with its row; `status`, its status once claimed (owned, or
+	(`followup.claimed_due_at`: from `settings`' rule days, read with the pool's lock, and its grade
+	and last follow-up and deal, read with its own), which the claim writes with its row; `status`, its status once claimed (owned, or
 	converted for a Customer); `claimed_at` (`now`, default now); the row's `lead`, `customer` and
 	`party_type` (the parties its writes join: `mirror.claimed_parties_sql`); and the columns the capabilities
 	above add (`events.claim_reads`: sharing's `open_shares`), given back to them with the change
@@ -251,8 +251,8 @@ def lock_claimed(
 				AND c.parent = pc.name AND c.user = %(user)s) AS collaborates,
 			{mirror.access_to_revoke_sql("%(user)s")} AS access_to_revoke,
 			{mirror.assigned_sql("%(user)s")} AS assigned,
-			(SELECT CAST({owned_due_sql("%(now)s")} AS DATETIME(6))
-				FROM `tabPool Customer` pc {RULE_JOINS_SQL} WHERE pc.name = %(pc)s) AS due_at,
+			pc.grade AS due_grade, pc.last_followup_at AS due_last_followup_at,
+			pc.last_deal_at AS due_last_deal_at,
 			{OWNED_STATUS_SQL} AS claimed_status{events.claim_reads()}
 		FROM `tabPool Customer` pc WHERE pc.name = %(pc)s FOR UPDATE""",
 		{
@@ -276,6 +276,13 @@ def lock_claimed(
 		frappe.throw(_("{0} was just moved to another pool; please try again").format(name), PoolRuleError)
 	state.status = state.pop("claimed_status")
 	state.claimed_at = now
+	state.due_at = claimed_due_at(
+		settings,
+		state.pop("due_grade"),
+		now,
+		state.pop("due_last_followup_at"),
+		state.pop("due_last_deal_at"),
+	)
 	state.update(lead=row.lead, customer=row.customer, party_type=row.party_type)  # its parties
 	return row, state
 

@@ -170,7 +170,9 @@ def claim(
 		# its pool's row shared with the pool's rules, its counter row, then its own row with what the
 		# claim reads (`lock_claimed`): three statements
 		now = now_datetime()  # one time for the whole claim: counter, row, log, assignment
-		settings = pool_settings(seen.pool, lock_shared=True, member=user)
+		settings = pool_settings(
+			seen.pool, lock_shared=True, member=user, columns=followup.CLAIM_RULE_DAYS_SQL
+		)
 		lock_claimant(seen.pool, user, now)
 		pc, state = lock_claimed(seen.name, seen.pool, settings, user, now)
 		check_in_pool(pc)

@@ -27,7 +27,7 @@ from crm_pool.core.settings import (
 	user_pools,
 )
 from crm_pool.core.status import CLAIM, RELEASE
-from crm_pool.pool import locking, ownership
+from crm_pool.pool import followup, locking, ownership
 from crm_pool.sharing.model import ACCEPTED, NOT_REWARDABLE, SHARED
 from tests.conftest import at_once, connect, real_commit
 from tests.factories import (
@@ -661,7 +661,7 @@ def test_the_claims_state_is_what_the_locking_path_counts_and_the_writes_would_f
 	ownership.claim(kept)
 	ownership.claim(released)
 	ownership.release(released, "测试")
-	settings = pool_settings(pool)
+	settings = pool_settings(pool, columns=followup.CLAIM_RULE_DAYS_SQL)
 	for name, lost in ((released, True), (untouched, False)):
 		state = locking.lock_claimed(name, pool, settings, user)[1]
 		assert state.owned == locking.owned_count(pool, user, settings.converted_not_counted) == 1

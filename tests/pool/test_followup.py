@@ -277,3 +277,58 @@ def test_a_follow_up_never_moves_the_date_back(stale):
 def test_activity_on_other_records_touches_no_pool_customer(stale):
 	assert followup.record_followup([("Lead", "CRM-LEAD-NOPE-0001"), ("Item", "x"), (None, None)]) == []
 	assert pool_customer(stale.name).last_followup_at is None
+
+
+def test_a_claims_due_date_in_python_is_the_sql_rules(owner):
+	"""`claimed_due_at` (a claim computes its due date from the rule days its pool's settings read)
+	gives what `owned_due_sql` gives, over grade rules, the Grade Service Policy's days, the pool's,
+	zeros that keep the next, and last follow-ups and deals before and after the claim."""
+	from crm_pool.core.settings import pool_settings
+	from crm_pool.grading import service
+
+	policy = frappe.get_single(service.POLICY)
+	for row in policy.policies:
+		row.no_followup_days, row.no_deal_days = {"B": (7, 0), "C": (0, 45)}.get(row.grade, (0, 0))
+	policy.save()
+	pools = [
+		make_recycle_pool(
+			no_followup_days=30,
+			no_deal_days=0,
+			grade_rules=[
+				{"grade": "A", "no_followup_days": 60, "no_deal_days": 0},
+				{"grade": "B", "no_followup_days": 0, "no_deal_days": 20},
+			],
+		),
+		make_recycle_pool(
+			no_followup_days=0, no_deal_days=0, grade_rules=[{"grade": "C", "no_deal_days": 15}]
+		),
+		make_recycle_pool(no_followup_days=10, no_deal_days=90),
+	]
+	now = now_datetime()
+	claimed_at = now - timedelta(days=2)
+	seen = 0
+	for pool in pools:
+		settings = pool_settings(pool, columns=followup.CLAIM_RULE_DAYS_SQL)
+		for grade in ("A", "B", "C", None):
+			for followed, dealt in (
+				(None, None),
+				(now - timedelta(days=5), now - timedelta(days=40)),
+				(now + timedelta(days=3), None),  # after the claim (a follow-up logged late)
+				(None, now + timedelta(days=1)),
+			):
+				pc = make_recycle_pool_customer(pool, owner, grade=grade)
+				frappe.db.set_value(
+					"Pool Customer",
+					pc.name,
+					{"last_followup_at": followed, "last_deal_at": dealt},
+					update_modified=False,
+				)
+				in_sql = frappe.db.sql(
+					f"""SELECT CAST({followup.owned_due_sql("%(at)s")} AS DATETIME(6))
+					FROM `tabPool Customer` pc {followup.RULE_JOINS_SQL} WHERE pc.name = %(pc)s""",
+					{"at": claimed_at, "pc": pc.name},
+				)[0][0]
+				in_python = followup.claimed_due_at(settings, grade, claimed_at, followed, dealt)
+				assert in_python == (get_datetime(in_sql) if in_sql else None), (pool, grade, followed, dealt)
+				seen += in_sql is not None
+	assert seen > 20  # most cases have a due date; some (no rule at all) have none
