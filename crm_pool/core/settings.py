@@ -39,9 +39,9 @@ def pool_settings(
 	`lock_shared`, the read takes the pool's row shared (a claim at READ COMMITTED: the lock and the
 	rules in one statement; `crm_pool.pool.locking`); with `member` (a user), it also says whether
 	the pool is one of theirs (`user_pools`) as `is_member`; `columns`: more of them, SQL over
-	`tabCustomer Pool` starting with a comma (a claim's rule days). Plain SQL: it runs on every claim, where
-	`frappe.db.get_value` parsed the 14 field names with sqlparse (~3 ms) and frappe.qb builds the
-	query anew (~0.1 ms)."""
+	`tabCustomer Pool` starting with a comma (a claim's rule days). Plain SQL: it runs on every
+	claim, where `frappe.db.get_value` parsed the 14 field names with sqlparse (~3 ms) and
+	frappe.qb builds the query anew (~0.1 ms)."""
 	membership = f", {member_of_sql('`tabCustomer Pool`.name')} AS is_member" if member else ""
 	rows = frappe.db.sql(
 		f"SELECT {_SETTINGS_SQL}{membership}{columns} FROM `tabCustomer Pool` WHERE name = %(pool)s"

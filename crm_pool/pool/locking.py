@@ -229,12 +229,13 @@ def lock_claimed(
 	`access_to_revoke` (shares or others' open assignments on its parties:
 	`mirror.revoke_access_select`) and `assigned` (the claimant has the party assigned already:
 	`mirror.assign_owner`); `due_at`, its recycle due date once claimed at `now`
-	(`followup.claimed_due_at`: from `settings`' rule days, read with the pool's lock, and its grade
-	and last follow-up and deal, read with its own), which the claim writes with its row; `status`, its status once claimed (owned, or
-	converted for a Customer); `claimed_at` (`now`, default now); the row's `lead`, `customer` and
-	`party_type` (the parties its writes join: `mirror.claimed_parties_sql`); and the columns the capabilities
-	above add (`events.claim_reads`: sharing's `open_shares`), given back to them with the change
-	(`events.owners_changed(known=…)`)."""
+	(`followup.claimed_due_at`: from the rule days of `settings`, read with the pool's lock by
+	`pool_settings(columns=followup.CLAIM_RULE_DAYS_SQL)`, and its grade and last follow-up and
+	deal, read with its own lock), which the claim writes with its row; `status`, its status once
+	claimed (owned, or converted for a Customer); `claimed_at` (`now`, default now); the row's
+	`lead`, `customer` and `party_type` (the parties its writes join: `mirror.claimed_parties_sql`);
+	and the columns the capabilities above add (`events.claim_reads`: sharing's `open_shares`), given
+	back to them with the change (`events.owners_changed(known=…)`)."""
 	now = now or now_datetime()
 	statuses = (OWNED, LOCKED) if settings.converted_not_counted else tuple(HAS_OWNER)
 	columns = ", ".join(f"pc.`{field}`" for field in PC_FIELDS)
