@@ -496,7 +496,9 @@ def test_a_claim_in_its_own_transaction_accepts_its_customers_share_and_no_other
 	share, closed, elsewhere = open_share(shared, SHARED), open_share(not_open, NOT_REWARDABLE), None
 	try:
 		elsewhere = open_share(unshared + "-none", SHARED)  # no pool customer of this pool
-		settings = pool_settings(frappe.db.get_value("Pool Customer", shared, "pool"))
+		settings = pool_settings(
+			frappe.db.get_value("Pool Customer", shared, "pool"), columns=followup.CLAIM_RULE_DAYS_SQL
+		)
 		state = {
 			pc: locking.lock_claimed(pc, settings.name, settings, a)[1].open_shares
 			for pc in (shared, not_open, unshared)
