@@ -161,8 +161,8 @@ def _rule_due_sql(last: str, days: str, claimed_at: str) -> str:
 
 def owned_due_sql(claimed_at: str = "pc.claimed_at") -> str:
 	"""The recycle due date of the owned Pool Customer `pc` (with RULE_JOINS_SQL): the earlier of
-	the follow-up rule's and the deal rule's. `claimed_at`: when it was claimed (a claim reads its
-	due date under its locks before it writes the claim: `locking.lock_claimed`)."""
+	the follow-up rule's and the deal rule's. `claimed_at`: when it was claimed (SQL; default its
+	column). A claim computes the same date in Python: `claimed_due_at`."""
 	return _earlier_sql(
 		_rule_due_sql("pc.last_followup_at", "no_followup_days", claimed_at),
 		_rule_due_sql("pc.last_deal_at", "no_deal_days", claimed_at),
@@ -184,7 +184,8 @@ CLAIM_RULE_DAYS_SQL = """, `tabCustomer Pool`.no_followup_days, `tabCustomer Poo
 
 
 def _grade_days(rows_json: str | None, grade: str | None) -> tuple[int | None, int | None]:
-	"""The greatest no-follow-up and no-deal days of the rows of `grade` (as RULE_JOINS_SQL's `gr`)."""
+	"""The greatest no-follow-up and no-deal days of the rows of `grade` among a pool's grade rules
+	or the policy's rows (CLAIM_RULE_DAYS_SQL's JSON; as RULE_JOINS_SQL's `gr` and `gsp`)."""
 	rows = [row for row in json.loads(rows_json or "[]") if grade is not None and row[0] == grade]
 	return tuple(max((row[i] for row in rows if row[i] is not None), default=None) for i in (1, 2))
 
